@@ -1,0 +1,1 @@
+"""GridPatrol app package."""

@@ -1,0 +1,1 @@
+"""GridPatrol patrol package."""

@@ -1,0 +1,1 @@
+"""GridPatrol sim package."""
