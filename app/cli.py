@@ -1,0 +1,258 @@
+"""The ``gridpatrol`` command line.
+
+Every command is a thin shell over a library function; run ``gridpatrol COMMAND --help`` for its options.
+The database is ``--db-url``, else ``GRIDPATROL_DB_URL``, else SQLite at ``data/gridpatrol.db``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+CRS_CHOICE = click.Choice(["wgs84", "gcj02", "bd09"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db-url", envvar="GRIDPATROL_DB_URL", default=None, help="SQLAlchemy URL of the database.")
+@click.pass_context
+def main(ctx: click.Context, db_url: str | None) -> None:
+    """GridPatrol: H3 grid, cases, patrol tracks and hotspots for grid city management."""
+    ctx.obj = {"db_url": db_url}
+
+
+def _engine(ctx: click.Context):
+    from cases.db import init_db, make_engine
+
+    engine = make_engine(ctx.obj["db_url"])
+    init_db(engine)
+    return engine
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create or upgrade the database schema (idempotent)."""
+    from cases.db import database_url, schema_revision
+
+    engine = _engine(ctx)
+    click.echo(f"database {database_url(ctx.obj['db_url'])} at schema revision {schema_revision(engine)}")
+
+
+@main.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Print how many rows each table of the database holds."""
+    from cases.store import table_counts
+
+    for table, count in table_counts(_engine(ctx)).items():
+        click.echo(f"{table:<12} {count:>10,}")
+
+
+@main.group(name="import")
+def import_group() -> None:
+    """Import cases, inspectors, assignments or areas from a file (nothing is lost: see the quarantine)."""
+
+
+def _finish_import(report, quarantine_out: Path | None) -> None:
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if report.quarantined:
+        out = (
+            quarantine_out
+            or Path("data/quarantine") / f"{Path(report.file).name}.{report.kind}.quarantine.csv"
+        )
+        report.write_quarantine(out)
+        reasons = ", ".join(f"{reason} {count}" for reason, count in report.reasons().items())
+        click.echo(f"quarantined rows written to {out} ({reasons})", err=True)
+    click.echo(report.summary())
+
+
+def _read_failed(path: Path, exc: Exception) -> None:
+    click.echo(f"error: cannot read {path}: {exc}", err=True)
+    sys.exit(2)
+
+
+QUARANTINE_OPTION = click.option(
+    "--quarantine-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write quarantined rows (CSV). Default: data/quarantine/<file>.<kind>.quarantine.csv",
+)
+MAPPING_OPTION = click.option(
+    "--mapping",
+    default=None,
+    help="Mapping file (TOML) from the source's columns to GridPatrol's fields, or a shipped mapping's name.",
+)
+
+
+@import_group.command(name="cases")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@MAPPING_OPTION
+@click.option(
+    "--on-duplicate",
+    type=click.Choice(["skip", "update"]),
+    default="skip",
+    show_default=True,
+    help="A case_id already stored: keep the stored row, or update it from the file.",
+)
+@click.option(
+    "--categories",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The city's category table (CSV with a `code` column): other categories are quarantined.",
+)
+@QUARANTINE_OPTION
+@click.pass_context
+def import_cases_cmd(
+    ctx: click.Context,
+    file: Path,
+    mapping: str | None,
+    on_duplicate: str,
+    categories: Path | None,
+    quarantine_out: Path | None,
+) -> None:
+    """Import cases from CSV (any encoding, .gz ok), Excel .xlsx or Open311 JSON.
+
+    Example: gridpatrol import cases boston311_2015.csv.gz --mapping boston311
+    """
+    from cases.importing import ImportReadError, import_cases
+    from cases.mapping import load_mapping
+
+    engine = _engine(ctx)
+    try:
+        report = import_cases(
+            file,
+            engine,
+            mapping=load_mapping(mapping) if mapping else None,
+            on_duplicate=on_duplicate,
+            categories=categories,
+        )
+    except ImportReadError as exc:
+        _read_failed(file, exc)
+    _finish_import(report, quarantine_out)
+
+
+@import_group.command(name="inspectors")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@MAPPING_OPTION
+@QUARANTINE_OPTION
+@click.pass_context
+def import_inspectors_cmd(
+    ctx: click.Context, file: Path, mapping: str | None, quarantine_out: Path | None
+) -> None:
+    """Import inspectors (CSV/xlsx with inspector_id, name, district, active)."""
+    from cases.importing import ImportReadError
+    from cases.mapping import load_mapping
+    from cases.people import import_inspectors
+
+    try:
+        report = import_inspectors(file, _engine(ctx), mapping=load_mapping(mapping) if mapping else None)
+    except ImportReadError as exc:
+        _read_failed(file, exc)
+    _finish_import(report, quarantine_out)
+
+
+@import_group.command(name="assignments")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@MAPPING_OPTION
+@QUARANTINE_OPTION
+@click.pass_context
+def import_assignments_cmd(
+    ctx: click.Context, file: Path, mapping: str | None, quarantine_out: Path | None
+) -> None:
+    """Import inspector ↔ cell assignments (inspector_id, cell as H3 hex string, valid_from, valid_to)."""
+    from cases.importing import ImportReadError
+    from cases.mapping import load_mapping
+    from cases.people import import_assignments
+
+    try:
+        report = import_assignments(file, _engine(ctx), mapping=load_mapping(mapping) if mapping else None)
+    except ImportReadError as exc:
+        _read_failed(file, exc)
+    _finish_import(report, quarantine_out)
+
+
+@import_group.command(name="areas")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--level",
+    type=click.Choice(["city", "district", "subdistrict", "community"]),
+    required=True,
+    help="Administrative level of the polygons in the file.",
+)
+@click.option(
+    "--crs", type=CRS_CHOICE, default="wgs84", show_default=True, help="Coordinate system of the file."
+)
+@click.option("--id-field", default=None, help="Column with the area code (default: adcode, code, id …).")
+@click.option("--name-field", default=None, help="Column with the area name (default: name …).")
+@click.option("--parent-field", default=None, help="Column with the parent area's code, if any.")
+@click.option("--layer", default=None, help="Layer to read from a GeoPackage with several layers.")
+@QUARANTINE_OPTION
+@click.pass_context
+def import_areas_cmd(
+    ctx: click.Context,
+    file: Path,
+    level: str,
+    crs: str,
+    id_field: str | None,
+    name_field: str | None,
+    parent_field: str | None,
+    layer: str | None,
+    quarantine_out: Path | None,
+) -> None:
+    """Import area polygons (GeoJSON, Shapefile, GeoPackage); GCJ-02/BD-09 input is converted to WGS-84.
+
+    Example: gridpatrol import areas nantong_districts_2021.geojson --level district --crs gcj02
+    """
+    from cases.areas import import_areas
+    from cases.importing import ImportReadError
+
+    try:
+        report = import_areas(
+            file,
+            _engine(ctx),
+            level=level,
+            crs=crs,
+            id_field=id_field,
+            name_field=name_field,
+            parent_field=parent_field,
+            layer=layer,
+        )
+    except ImportReadError as exc:
+        _read_failed(file, exc)
+    _finish_import(report, quarantine_out)
+
+
+@main.group(name="export")
+def export_group() -> None:
+    """Export data from the database."""
+
+
+@export_group.command(name="cases")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "geojson", "open311"]), required=True, help="Output format."
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output file.")
+@click.option(
+    "--timezone",
+    envvar="GRIDPATROL_TIMEZONE",
+    default="Asia/Shanghai",
+    show_default=True,
+    help="Zone the ISO 8601 times are written in (with their offset).",
+)
+@click.pass_context
+def export_cases_cmd(ctx: click.Context, fmt: str, out: Path, timezone: str) -> None:
+    """Export every case as CSV, GeoJSON (WGS-84 points) or Open311 GeoReport v2 requests.json.
+
+    Example: gridpatrol export cases --format geojson --out cases.geojson
+    """
+    from cases.export import export_cases
+
+    n = export_cases(_engine(ctx), out, fmt=fmt, timezone=timezone)
+    click.echo(f"wrote {n} cases to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""SQL schema of the store (SQLAlchemy 2 declarative models).
+
+Column names follow the data contracts in ``DESIGN.md``: every time is UTC (``UTCDateTime``), every location
+is WGS-84 ``lat``/``lon`` with its res-10 H3 ``cell`` (int64), and the coordinate system the source used is
+recorded in ``source_crs``. Case history is append-only (``case_events``). Geometry of areas is stored as WKB
+in WGS-84 so the same schema works on SQLite and PostgreSQL without spatial extensions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from cases.types import UTCDateTime
+
+CASE_SOURCES = ("hotline", "patrol", "wechat", "video", "other")
+CASE_KINDS = ("component", "event")
+AREA_LEVELS = ("city", "district", "subdistrict", "community")
+COORDINATE_SYSTEMS = ("wgs84", "gcj02", "bd09")
+ROLES = ("inspector", "operator", "dispatcher", "department", "supervisor", "planner", "manager", "admin")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so Alembic migrations name constraints stably."""
+
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Department(Base):
+    """A department that handles cases (城管, 环卫, 园林, 市政 …)."""
+
+    __tablename__ = "departments"
+    department_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    district: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class Area(Base):
+    """An administrative area: district → subdistrict (街道) → community (社区), polygon in WGS-84 WKB."""
+
+    __tablename__ = "areas"
+    __table_args__ = (sa.CheckConstraint(_in("level", AREA_LEVELS), name="level"),)
+    area_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    level: Mapped[str] = mapped_column(sa.String(16), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    parent_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    geometry_wkb: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    area_m2: Mapped[float] = mapped_column(sa.Float)
+    source_crs: Mapped[str] = mapped_column(sa.String(8))
+    source_file: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class Inspector(Base):
+    """A grid inspector (城管监督员)."""
+
+    __tablename__ = "inspectors"
+    inspector_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    district: Mapped[str | None] = mapped_column(sa.String(64))
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+
+class Assignment(Base):
+    """Inspector ↔ H3 cell over time; ``valid_to`` NULL means still valid."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        sa.UniqueConstraint("inspector_id", "cell", "valid_from", name="uq_assignment"),
+        sa.Index("ix_assignments_cell", "cell"),
+    )
+    assignment_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    inspector_id: Mapped[str] = mapped_column(sa.ForeignKey("inspectors.inspector_id"), index=True)
+    cell: Mapped[int] = mapped_column(sa.BigInteger)
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    valid_to: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Case(Base):
+    """One case (案件), as in the ``cases`` data contract of DESIGN.md."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.CheckConstraint(_in("source", CASE_SOURCES), name="source"),
+        sa.CheckConstraint(f"kind IS NULL OR {_in('kind', CASE_KINDS)}", name="kind"),
+        sa.CheckConstraint("lat IS NULL OR (lat >= -90 AND lat <= 90)", name="lat"),
+        sa.CheckConstraint("lon IS NULL OR (lon >= -180 AND lon <= 180)", name="lon"),
+        sa.Index("ix_cases_cell_reported", "cell", "reported_at"),
+    )
+    case_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(16))
+    category_code: Mapped[str] = mapped_column(sa.String(64), index=True)
+    category_standard: Mapped[str | None] = mapped_column(sa.String(64))
+    kind: Mapped[str | None] = mapped_column(sa.String(16))
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
+    cell: Mapped[int | None] = mapped_column(sa.BigInteger)
+    source_crs: Mapped[str] = mapped_column(sa.String(8), default="wgs84")
+    location_flag: Mapped[str | None] = mapped_column(sa.String(64))
+    address: Mapped[str | None] = mapped_column(sa.Text)
+    reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    registered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    department: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    urgency: Mapped[str | None] = mapped_column(sa.String(16))
+    reported_by: Mapped[str | None] = mapped_column(sa.String(64))
+    reporter_phone: Mapped[str | None] = mapped_column(sa.String(32))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    satisfaction: Mapped[float | None] = mapped_column(sa.Float)
+    import_batch: Mapped[int | None] = mapped_column(sa.ForeignKey("import_batches.batch_id"))
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it as a class attribute
+
+
+class CaseEvent(Base):
+    """Append-only history of status changes of a case."""
+
+    __tablename__ = "case_events"
+    event_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(sa.ForeignKey("cases.case_id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    from_status: Mapped[str | None] = mapped_column(sa.String(32))
+    to_status: Mapped[str] = mapped_column(sa.String(32))
+    actor: Mapped[str | None] = mapped_column(sa.String(64))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class User(Base):
+    """An application user with a hashed password and one role."""
+
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint(_in("role", ROLES), name="role"),)
+    user_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    inspector_id: Mapped[str | None] = mapped_column(sa.ForeignKey("inspectors.inspector_id"))
+    department: Mapped[str | None] = mapped_column(sa.String(200))
+    failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ImportBatch(Base):
+    """One run of an importer over one file, with the counts that must add up (read = imported + dup + q)."""
+
+    __tablename__ = "import_batches"
+    batch_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    source_file: Mapped[str] = mapped_column(sa.String(500))
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    rows_read: Mapped[int] = mapped_column(sa.Integer, default=0)
+    rows_imported: Mapped[int] = mapped_column(sa.Integer, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(sa.Integer, default=0)
+    rows_quarantined: Mapped[int] = mapped_column(sa.Integer, default=0)
+    rows_flagged: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class QuarantineRow(Base):
+    """An input row that was not imported, with where it came from and why."""
+
+    __tablename__ = "quarantine"
+    quarantine_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batches.batch_id"), index=True)
+    source_file: Mapped[str] = mapped_column(sa.String(500))
+    line: Mapped[int] = mapped_column(sa.Integer)
+    field: Mapped[str | None] = mapped_column(sa.String(64))
+    reason: Mapped[str] = mapped_column(sa.String(64))
+    detail: Mapped[str | None] = mapped_column(sa.Text)
+    raw: Mapped[str | None] = mapped_column(sa.Text)

@@ -1,0 +1,90 @@
+"""What an import did: counts that add up, the quarantined rows with their reasons, warnings.
+
+Every importer returns an ``ImportReport``. The invariant ``read == imported + duplicates + quarantined``
+holds for every report (``flagged`` rows are a subset of ``imported``); ``ImportReport.check`` enforces it so
+that an importer that loses a row fails loudly instead of silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+
+QUARANTINE_COLUMNS = ("file", "line", "field", "reason", "detail", "raw")
+
+
+@dataclasses.dataclass
+class ImportReport:
+    """Outcome of importing one file.
+
+    Attributes
+    ----------
+    kind : str
+        What was imported: ``cases``, ``inspectors``, ``assignments``, ``areas`` …
+    file : str
+        The input file as given.
+    read, imported, duplicates, quarantined : int
+        Row counts; ``read == imported + duplicates + quarantined``.
+    flagged : int
+        Imported rows that carry a data-quality flag (e.g. a suspicious location cluster).
+    updated : int
+        Duplicates whose stored row was updated (``on_duplicate="update"``); part of ``duplicates``.
+    quarantine : pandas.DataFrame
+        One row per quarantined input row, columns ``file``, ``line`` (1-based line of the data row in the
+        file, the header being line 1 for CSV), ``field``, ``reason`` (a stable snake_case code), ``detail``
+        (human-readable), ``raw`` (the row as the source had it, JSON).
+    warnings : list of str
+        Things the user should know that did not stop the import.
+    batch_id : int or None
+        The ``import_batches`` row recording this run.
+    """
+
+    kind: str
+    file: str
+    read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    flagged: int = 0
+    updated: int = 0
+    quarantine: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
+    )
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    batch_id: int | None = None
+
+    def check(self) -> ImportReport:
+        """Raise ``RuntimeError`` if the counts do not add up (an importer bug, never a data problem)."""
+        if self.read != self.imported + self.duplicates + self.quarantined:
+            msg = (
+                f"{self.file}: counts do not add up: read {self.read} != imported {self.imported} "
+                f"+ duplicates {self.duplicates} + quarantined {self.quarantined}"
+            )
+            raise RuntimeError(msg)
+        if len(self.quarantine) != self.quarantined:
+            msg = f"{self.file}: {self.quarantined} quarantined but {len(self.quarantine)} quarantine rows"
+            raise RuntimeError(msg)
+        return self
+
+    def summary(self) -> str:
+        """The one-line summary the CLI prints: ``read N, imported K, duplicates D, quarantined Q``."""
+        line = (
+            f"{self.file}: read {self.read}, imported {self.imported}, duplicates {self.duplicates}, "
+            f"quarantined {self.quarantined}"
+        )
+        if self.flagged:
+            line += f" (flagged {self.flagged})"
+        return line
+
+    def reasons(self) -> pd.Series:
+        """Quarantined row counts by reason, largest first."""
+        return self.quarantine["reason"].value_counts()
+
+    def write_quarantine(self, path: str | Path) -> Path:
+        """Write the quarantined rows as UTF-8 CSV (BOM included, so Excel shows Chinese); return the path."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.quarantine.to_csv(out, index=False, encoding="utf-8-sig")
+        return out
