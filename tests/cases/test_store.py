@@ -1,0 +1,145 @@
+"""The SQL store: migrations, time zones, constraints and versioning on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from cases.db import alembic_config, init_db, make_engine, schema_revision
+from cases.models import Base, Case, CaseEvent, Inspector
+from cases.store import table_counts
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _case(case_id: str, **overrides: object) -> Case:
+    values: dict[str, object] = {
+        "case_id": case_id,
+        "source": "hotline",
+        "category_code": "06010",
+        "category_standard": "GB/T 47678.5-2026",
+        "kind": "event",
+        "lat": 32.015,
+        "lon": 120.864,
+        "cell": 622351985017159679,
+        "reported_at": dt.datetime(2026, 3, 2, 9, 30, tzinfo=SHANGHAI),
+        "description": "暴露垃圾 <b>test</b>",
+    }
+    values.update(overrides)
+    return Case(**values)
+
+
+def test_schema_is_at_head_and_init_is_idempotent(store_engine: Engine) -> None:
+    assert schema_revision(store_engine) == "0001"
+    init_db(store_engine)  # a second run changes nothing
+    assert schema_revision(store_engine) == "0001"
+    assert set(Base.metadata.tables) <= set(sa.inspect(store_engine).get_table_names())
+
+
+def test_migrations_match_the_models(store_engine: Engine) -> None:
+    """A model change without a migration would make this diff non-empty."""
+    with store_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_downgrade_then_upgrade(store_engine: Engine) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(store_engine), "base")
+    assert "cases" not in sa.inspect(store_engine).get_table_names()
+    init_db(store_engine)
+    assert "cases" in sa.inspect(store_engine).get_table_names()
+
+
+def test_times_round_trip_as_utc_instants(store_engine: Engine) -> None:
+    reported = dt.datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=SHANGHAI)
+    with Session(store_engine) as session:
+        session.add(_case("C1", reported_at=reported))
+        session.commit()
+    with Session(store_engine) as session:
+        got = session.get(Case, "C1")
+        assert got is not None
+        assert got.reported_at == reported
+        assert got.reported_at.utcoffset() == dt.timedelta(0)
+        assert got.reported_at.hour == 1  # 09:30 in Shanghai is 01:30 UTC
+        assert got.description == "暴露垃圾 <b>test</b>"
+
+
+def test_naive_datetimes_are_refused(store_engine: Engine) -> None:
+    with Session(store_engine) as session:
+        session.add(_case("C2", reported_at=dt.datetime(2026, 3, 2, 9, 30)))
+        with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+            session.commit()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("source", "fax"), ("kind", "rumour"), ("lat", 91.0), ("lon", -181.0)],
+)
+def test_constraints_refuse_invalid_values(store_engine: Engine, field: str, value: object) -> None:
+    with Session(store_engine) as session:
+        session.add(_case("C3", **{field: value}))
+        with pytest.raises(sa.exc.IntegrityError):
+            session.commit()
+
+
+def test_version_column_detects_a_stale_update(store_engine: Engine) -> None:
+    with Session(store_engine) as session:
+        session.add(_case("C4"))
+        session.commit()
+    with Session(store_engine) as first, Session(store_engine) as second:
+        a = first.get(Case, "C4")
+        b = second.get(Case, "C4")
+        assert a is not None
+        assert b is not None
+        a.status = "registered"
+        first.commit()
+        b.status = "cancelled"
+        with pytest.raises(sa.orm.exc.StaleDataError):
+            second.commit()
+    with Session(store_engine) as session:
+        case = session.get(Case, "C4")
+        assert case is not None
+        assert (case.status, case.version) == ("registered", 2)
+
+
+def test_foreign_keys_are_enforced(store_engine: Engine) -> None:
+    with Session(store_engine) as session:
+        session.add(CaseEvent(case_id="missing", at=dt.datetime.now(dt.UTC), to_status="reported"))
+        with pytest.raises(sa.exc.IntegrityError):
+            session.commit()
+
+
+def test_table_counts(store_engine: Engine) -> None:
+    with Session(store_engine) as session:
+        session.add_all([_case("C5"), _case("C6"), Inspector(inspector_id="I1", name="张三")])
+        session.commit()
+    counts = table_counts(store_engine)
+    assert counts["cases"] == 2
+    assert counts["inspectors"] == 1
+    assert counts["users"] == 0
+
+
+def test_sqlite_runs_in_wal_mode(sqlite_engine: Engine) -> None:
+    with sqlite_engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_default_url_is_sqlite_in_the_data_dir(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cases.db import database_url
+
+    monkeypatch.delenv("GRIDPATROL_DB_URL", raising=False)
+    monkeypatch.setenv("GRIDPATROL_DATA_DIR", str(tmp_path / "d"))
+    assert database_url() == f"sqlite:///{(tmp_path / 'd' / 'gridpatrol.db').as_posix()}"
+    engine = make_engine()
+    init_db(engine)
+    assert (tmp_path / "d" / "gridpatrol.db").exists()
