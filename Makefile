@@ -28,7 +28,7 @@ lock:
 
 demo: install
 	$(BIN)/gridpatrol init
-	$(BIN)/streamlit run app/Home.py --server.port 8501 --server.headless true --browser.gatherUsageStats false
+	$(BIN)/streamlit run app/streamlit_app.py --server.port 8501 --server.headless true --browser.gatherUsageStats false
 
 test: install
 	$(BIN)/ruff check .
