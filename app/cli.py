@@ -254,5 +254,64 @@ def export_cases_cmd(ctx: click.Context, fmt: str, out: Path, timezone: str) -> 
     click.echo(f"wrote {n} cases to {out}")
 
 
+@main.group(name="users")
+def users_group() -> None:
+    """Manage application users and roles."""
+
+
+@users_group.command(name="add")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(
+        ["inspector", "operator", "dispatcher", "department", "supervisor", "planner", "manager", "admin"]
+    ),
+    required=True,
+)
+@click.option("--inspector", "inspector_id", default=None, help="The inspector_id an inspector account is.")
+@click.option("--department", default=None, help="The department a department account belongs to.")
+@click.option(
+    "--password",
+    default=None,
+    help="Password (at least 8 characters); generated and printed when omitted.",
+)
+@click.pass_context
+def users_add_cmd(
+    ctx: click.Context,
+    username: str,
+    role: str,
+    inspector_id: str | None,
+    department: str | None,
+    password: str | None,
+) -> None:
+    """Create a user; prints the password when it was generated.
+
+    Example: gridpatrol users add chief --role manager
+    """
+    from cases.users import UserError, create_user
+
+    try:
+        password_out = create_user(
+            _engine(ctx), username, role, password=password, inspector_id=inspector_id, department=department
+        )
+    except UserError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    shown = password_out if password is None else "(as given)"
+    click.echo(f"created {role} {username} with password {shown}")
+
+
+@users_group.command(name="list")
+@click.pass_context
+def users_list_cmd(ctx: click.Context) -> None:
+    """List users and their roles (never their passwords)."""
+    from cases.users import list_users
+
+    for user in list_users(_engine(ctx)):
+        locked = f" locked until {user['locked_until']:%Y-%m-%d %H:%M}Z" if user["locked_until"] else ""
+        extra = user["inspector_id"] or user["department"] or ""
+        click.echo(f"{user['username']:<20} {user['role']:<11} {extra}{locked}")
+
+
 if __name__ == "__main__":
     main()

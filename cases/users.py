@@ -1,0 +1,169 @@
+"""Application users: argon2 password hashes, roles, lockout after repeated failures.
+
+The store keeps only hashes (argon2id via argon2-cffi). ``authenticate`` is the one door: it checks the
+lockout, verifies the password, counts failures and locks the account for ``LOCKOUT`` after
+``MAX_FAILED_LOGINS`` consecutive failures. Unknown users cost the same hash verification as known ones so
+that timing does not reveal which usernames exist.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import secrets
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from cases.models import ROLES, User
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 8
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
+
+# Roles that see citizens' phone numbers in full: they call citizens back or verify reports with them.
+PHONE_ROLES = frozenset({"operator", "dispatcher", "supervisor", "admin"})
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class UserError(ValueError):
+    """A user could not be created or changed (bad name, role, password, or a duplicate)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthResult:
+    """Outcome of a login attempt.
+
+    ``ok`` is True only with a valid password on an unlocked account; ``reason`` is one of ``ok``,
+    ``unknown_user_or_password`` (deliberately the same for both), ``locked`` and ``inactive``.
+    """
+
+    ok: bool
+    reason: str
+    username: str
+    role: str | None = None
+    inspector_id: str | None = None
+    department: str | None = None
+    locked_until: dt.datetime | None = None
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of ``password`` (salted; two calls give different strings)."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when ``password`` matches ``password_hash``."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(
+    engine: Engine,
+    username: str,
+    role: str,
+    *,
+    password: str | None = None,
+    inspector_id: str | None = None,
+    department: str | None = None,
+) -> str:
+    """Create a user and return the password (generated when ``password`` is None).
+
+    Raises
+    ------
+    UserError
+        Invalid username or role, a password shorter than ``MIN_PASSWORD_LENGTH``, an inspector account
+        without ``inspector_id``, or a username that exists already.
+    """
+    if not USERNAME_PATTERN.match(username):
+        msg = f"username {username!r} must be 3-64 characters of letters, digits and _ . @ -"
+        raise UserError(msg)
+    if role not in ROLES:
+        msg = f"role {role!r} is not one of {', '.join(ROLES)}"
+        raise UserError(msg)
+    if role == "inspector" and not inspector_id:
+        msg = "an inspector account needs --inspector (the inspector_id whose cells it may see)"
+        raise UserError(msg)
+    password = password or secrets.token_urlsafe(12)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        msg = f"password must have at least {MIN_PASSWORD_LENGTH} characters"
+        raise UserError(msg)
+    with Session(engine) as session:
+        if session.scalar(sa.select(User.user_id).where(User.username == username)) is not None:
+            msg = f"user {username!r} exists already"
+            raise UserError(msg)
+        session.add(
+            User(
+                username=username,
+                password_hash=hash_password(password),
+                role=role,
+                inspector_id=inspector_id,
+                department=department,
+                failed_logins=0,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        session.commit()
+    return password
+
+
+def authenticate(
+    engine: Engine, username: str, password: str, *, now: dt.datetime | None = None
+) -> AuthResult:
+    """Check a login and record its outcome (failure count, lockout); see the module docstring."""
+    now = now or dt.datetime.now(dt.UTC)
+    with Session(engine) as session:
+        user = session.scalar(sa.select(User).where(User.username == username).with_for_update())
+        if user is None:
+            verify_password(_DUMMY_HASH, password)
+            return AuthResult(ok=False, reason="unknown_user_or_password", username=username)
+        if user.locked_until is not None and user.locked_until > now:
+            return AuthResult(ok=False, reason="locked", username=username, locked_until=user.locked_until)
+        if not verify_password(user.password_hash, password):
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.locked_until = now + LOCKOUT
+                user.failed_logins = 0
+            session.commit()
+            return AuthResult(
+                ok=False, reason="unknown_user_or_password", username=username, locked_until=user.locked_until
+            )
+        user.failed_logins = 0
+        user.locked_until = None
+        session.commit()
+        return AuthResult(
+            ok=True,
+            reason="ok",
+            username=username,
+            role=user.role,
+            inspector_id=user.inspector_id,
+            department=user.department,
+        )
+
+
+def list_users(engine: Engine) -> list[dict[str, object]]:
+    """Every user without the hash: username, role, inspector_id, department, locked_until."""
+    columns = [User.username, User.role, User.inspector_id, User.department, User.locked_until]
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(*columns).order_by(User.username)).all()
+    return [dict(zip([c.key for c in columns], row, strict=True)) for row in rows]
+
+
+def mask_phone(phone: str | None, role: str | None) -> str | None:
+    """A phone number as ``role`` may see it: in full for ``PHONE_ROLES``, else ``138****5678``."""
+    if phone is None or role in PHONE_ROLES:
+        return phone
+    digits = phone.strip()
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    keep_head = 3 if len(digits) >= 11 else 0
+    return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
