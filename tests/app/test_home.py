@@ -1,60 +1,69 @@
-"""The home page renders headless on an empty and on a filled database."""
+"""Login, navigation by role, and the overview page, headless."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import pytest
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from cases.db import init_db, make_engine
 from cases.models import Case, ImportBatch
 
-HOME = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("GRIDPATROL_DB_URL", raising=False)
-    monkeypatch.setenv("GRIDPATROL_DATA_DIR", str(tmp_path))
-    return tmp_path
-
-
-def test_home_on_an_empty_database(data_dir: Path) -> None:
-    at = AppTest.from_file(HOME, default_timeout=30).run()
+def test_nothing_but_the_login_form_before_login(app_db: Engine, app_path: str) -> None:
+    at = AppTest.from_file(app_path, default_timeout=60).run()
     assert not at.exception
     assert at.title[0].value == "GridPatrol 网格巡查"
-    assert at.metric[0].value == "0"
-    assert "尚未导入数据" in at.info[0].value
+    assert len(at.text_input) == 2
+    assert not at.metric  # no data shown
 
 
-def test_home_shows_counts_and_imports_in_english(data_dir: Path) -> None:
-    engine = make_engine()
-    init_db(engine)
+def test_wrong_password_is_refused(login) -> None:
+    at = login("planner", password="not-the-password")
+    assert not at.exception
+    assert at.error[0].value == "用户名或密码错误。"
+    assert not at.metric
+
+
+def test_overview_after_login_shows_counts_and_imports(app_db: Engine, login) -> None:
     now = dt.datetime.now(dt.UTC)
-    with Session(engine) as session:
+    with Session(app_db) as session:
         batch = ImportBatch(
             kind="cases", source_file="x.csv", sha256="0" * 64, started_at=now, finished_at=now
         )
         session.add(batch)
         session.flush()
-        for i in range(3):
-            session.add(
-                Case(
-                    case_id=f"C{i}",
-                    source="hotline",
-                    category_code="06010",
-                    reported_at=now,
-                    import_batch=batch.batch_id,
-                )
+        session.add_all(
+            Case(
+                case_id=f"C{i}",
+                source="hotline",
+                category_code="06010",
+                reported_at=now,
+                import_batch=batch.batch_id,
             )
+            for i in range(3)
+        )
         session.commit()
-    at = AppTest.from_file(HOME, default_timeout=30).run()
+    at = login("planner")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["案件"] == "3"
+    assert metrics["用户"] == "4"
+    assert at.dataframe[0].value["source_file"].tolist() == ["x.csv"]
+
+
+def test_english_ui(login) -> None:
+    at = login("manager")
     at.sidebar.radio[0].set_value("en").run()
     assert not at.exception
     assert at.title[0].value == "GridPatrol"
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["cases"] == "3"
-    assert at.dataframe[0].value["source_file"].tolist() == ["x.csv"]
+    assert "cases" in {m.label for m in at.metric}
+
+
+def test_logout(login) -> None:
+    at = login("manager")
+    assert at.metric
+    at.sidebar.button[0].click().run()
+    assert not at.metric
+    assert len(at.text_input) == 2

@@ -1,0 +1,58 @@
+"""What every page shares: the database engine, the signed-in user, the sidebar."""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from app.i18n import LANGUAGES, ROLE_LABELS, label, t
+from app.maps import TILE_PROVIDERS, default_tiles
+from cases.db import database_url, init_db, make_engine
+from cases.users import AuthResult
+
+
+@st.cache_resource
+def _engine_for(url: str) -> Engine:
+    engine = make_engine(url)
+    init_db(engine)
+    return engine
+
+
+def engine() -> Engine:
+    """The (cached, thread-safe) SQLAlchemy engine of the configured database."""
+    return _engine_for(database_url())
+
+
+def db_key() -> str:
+    """A small hashable key for ``st.cache_data`` functions: the database URL."""
+    return database_url()
+
+
+def current_user() -> AuthResult | None:
+    """The signed-in user of this browser session, or None."""
+    return st.session_state.get("user")
+
+
+def require_role(*roles: str) -> AuthResult:
+    """Stop the page unless the signed-in user has one of ``roles`` (checked on the server, every run)."""
+    user = current_user()
+    if user is None or user.role not in roles:
+        st.error(t("not_allowed"))
+        st.stop()
+    return user
+
+
+def sidebar() -> None:
+    """Language switch, base-map setting, who is signed in, and logout."""
+    st.sidebar.radio(
+        "语言 / Language", list(LANGUAGES), format_func=LANGUAGES.get, key="lang", horizontal=True
+    )
+    if "tiles" not in st.session_state:
+        st.session_state["tiles"] = default_tiles()
+    st.sidebar.selectbox(t("tiles"), list(TILE_PROVIDERS), key="tiles")
+    user = current_user()
+    if user is not None:
+        st.sidebar.caption(t("signed_in_as", user=user.username, role=label(ROLE_LABELS, user.role or "")))
+        if st.sidebar.button(t("logout")):
+            del st.session_state["user"]
+            st.rerun()

@@ -1,0 +1,217 @@
+"""The one map builder every page uses (folium / Leaflet), offline-safe and fast for many hexagons.
+
+Design choices, each for a reason:
+- The base map is a setting (``TILE_PROVIDERS``): OpenStreetMap, Gaode (GCJ-02: geometry is shifted from
+  WGS-84 to GCJ-02 before drawing, or everything lands ~0.5 km off), Tianditu (CGCS2000 ≈ WGS-84, needs a
+  key), or none. If tiles cannot load, the vector layers still draw.
+- Leaflet is served from the app (``app/static/vendor``), never from a CDN, so maps work on an intranet;
+  exported HTML inlines it. Folium's other default assets (jQuery, Bootstrap, Font Awesome) are not used by
+  these maps and are dropped so the browser makes no outside requests.
+- Cells are one GeoJSON layer on the canvas renderer, styled from each feature's own ``fill`` property by a
+  small JavaScript function. Folium's Python ``style_function`` would emit a ``switch`` over every feature
+  id, which grows with the square of the cell count.
+- Every string property is HTML-escaped before it reaches a tooltip or popup: case descriptions and names
+  are untrusted text.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from folium.utilities import JsCode
+
+STATIC_DIR = Path(__file__).with_name("static")
+STATIC_URL = "/app/static"
+VENDORED_JS = {"leaflet": "vendor/leaflet/leaflet.js"}
+VENDORED_CSS = {"leaflet_css": "vendor/leaflet/leaflet.css"}
+
+TILE_PROVIDERS: dict[str, dict[str, str] | None] = {
+    "osm": {
+        "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "attribution": "© OpenStreetMap contributors",
+        "crs": "wgs84",
+    },
+    "gaode": {
+        "url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        "attribution": "© 高德地图 AutoNavi",
+        "subdomains": "1234",
+        "crs": "gcj02",
+    },
+    "tianditu": {
+        "url": (
+            "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
+            "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}"
+        ),
+        "attribution": "© 天地图 Tianditu",
+        "subdomains": "01234567",
+        "crs": "wgs84",
+    },
+    "none": None,
+}
+TILES_ENV = "GRIDPATROL_TILES"
+TIANDITU_KEY_ENV = "GRIDPATROL_TIANDITU_KEY"
+
+_STYLE_FROM_PROPERTIES = JsCode(
+    """
+function(feature, layer) {
+    var p = feature.properties || {};
+    if (layer.setStyle) {
+        layer.setStyle({
+            fillColor: p.fill || "#3388ff",
+            fillOpacity: p.fill_opacity === undefined ? 0.55 : p.fill_opacity,
+            color: p.stroke || "#555555",
+            weight: p.stroke_width === undefined ? 0.4 : p.stroke_width,
+            opacity: 0.8
+        });
+    }
+}
+"""
+)
+
+
+def default_tiles() -> str:
+    """The tile provider from ``GRIDPATROL_TILES`` (default ``osm``); unknown names raise ValueError."""
+    name = os.environ.get(TILES_ENV, "osm")
+    _check_provider(name)
+    return name
+
+
+def _check_provider(name: str) -> None:
+    if name not in TILE_PROVIDERS:
+        msg = f"tile provider {name!r} is not one of {', '.join(TILE_PROVIDERS)}"
+        raise ValueError(msg)
+
+
+def display_crs(tiles: str) -> str:
+    """Coordinate system geometry must be drawn in over ``tiles``: ``gcj02`` for Gaode, else ``wgs84``."""
+    _check_provider(tiles)
+    provider = TILE_PROVIDERS[tiles]
+    return provider["crs"] if provider else "wgs84"
+
+
+def base_map(
+    lat: float, lon: float, *, zoom: int = 13, tiles: str = "osm", tianditu_key: str | None = None
+) -> folium.Map:
+    """An empty map centred on WGS-84 (``lat``, ``lon``) with the chosen tiles and the canvas renderer."""
+    _check_provider(tiles)
+    lat, lon = _to_display(np.array([lat]), np.array([lon]), tiles)
+    m = folium.Map(location=[float(lat[0]), float(lon[0])], zoom_start=zoom, tiles=None, prefer_canvas=True)
+    provider = TILE_PROVIDERS[tiles]
+    if provider is not None:
+        key = tianditu_key or os.environ.get(TIANDITU_KEY_ENV, "")
+        if tiles == "tianditu" and not key:
+            msg = f"the Tianditu base map needs a key: set {TIANDITU_KEY_ENV} or choose another provider"
+            raise ValueError(msg)
+        folium.TileLayer(
+            tiles=provider["url"].replace("{key}", key),
+            attr=provider["attribution"],
+            name=tiles,
+            subdomains=provider.get("subdomains", "abc"),
+            max_zoom=19,
+        ).add_to(m)
+    return m
+
+
+def _to_display(lat: np.ndarray, lon: np.ndarray, tiles: str) -> tuple[np.ndarray, np.ndarray]:
+    if display_crs(tiles) == "wgs84":
+        return lat, lon
+    from grid.coords import from_wgs84
+
+    return from_wgs84(lat, lon, "gcj02")
+
+
+def escape_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Copy of ``frame`` with every string value in ``columns`` HTML-escaped (untrusted text)."""
+    out = frame.copy()
+    for column in columns:
+        values = out[column]
+        mask = values.map(lambda v: isinstance(v, str))
+        out[column] = values.where(~mask, values[mask].map(html.escape))
+    return out
+
+
+def cells_layer(
+    cells: gpd.GeoDataFrame,
+    *,
+    fill: pd.Series | str = "#3388ff",
+    tooltip: dict[str, str] | None = None,
+    tiles: str = "osm",
+    name: str = "cells",
+    fill_opacity: float = 0.55,
+) -> folium.GeoJson:
+    """One GeoJSON layer of polygons (EPSG:4326) styled per feature, with an escaped tooltip.
+
+    Parameters
+    ----------
+    cells : GeoDataFrame
+        Polygons in EPSG:4326 (raises ValueError for another or no CRS).
+    fill : Series or str
+        Fill colour per row (``#rrggbb``), aligned with ``cells``, or one colour for all.
+    tooltip : dict, optional
+        Column → label to show on hover; values are HTML-escaped.
+    tiles : str
+        Tile provider the layer is drawn over; Gaode shifts geometry to GCJ-02.
+    """
+    _check_wgs84(cells)
+    columns = list(tooltip or {})
+    frame = escape_text(cells[[*columns, "geometry"]], columns)
+    frame["fill"] = fill if isinstance(fill, str) else fill.to_numpy()
+    frame["fill_opacity"] = fill_opacity
+    if display_crs(tiles) != "wgs84":
+        from grid.coords import transform_geometries
+
+        frame = frame.set_geometry(transform_geometries(frame.geometry, "wgs84", display_crs(tiles)))
+    tip = folium.GeoJsonTooltip(fields=columns, aliases=[tooltip[c] for c in columns]) if columns else None
+    return folium.GeoJson(frame, name=name, on_each_feature=_STYLE_FROM_PROPERTIES, tooltip=tip)
+
+
+def _check_wgs84(frame: gpd.GeoDataFrame) -> None:
+    if frame.crs is None or frame.crs.to_epsg() != 4326:
+        msg = f"expected a GeoDataFrame in EPSG:4326, got crs={frame.crs}; call .to_crs('EPSG:4326') first"
+        raise ValueError(msg)
+
+
+def localize_assets(m: folium.Map, *, base_url: str = STATIC_URL) -> folium.Map:
+    """Point every element of ``m`` at the vendored Leaflet and drop the CDN assets the maps do not use."""
+    for element in _walk(m):
+        if hasattr(element, "default_js"):
+            element.default_js = [
+                (name, f"{base_url}/{VENDORED_JS[name]}")
+                for name, _ in element.default_js
+                if name in VENDORED_JS
+            ]
+        if hasattr(element, "default_css"):
+            element.default_css = [
+                (name, f"{base_url}/{VENDORED_CSS[name]}")
+                for name, _ in element.default_css
+                if name in VENDORED_CSS
+            ]
+    return m
+
+
+def standalone_html(m: folium.Map) -> str:
+    """The map as one self-contained HTML document (Leaflet inlined): opens offline from a file."""
+    localize_assets(m, base_url="__local__")
+    page = m.get_root().render()
+    for files, tag in ((VENDORED_JS, "script"), (VENDORED_CSS, "style")):
+        for relative in files.values():
+            content = (STATIC_DIR / relative).read_text(encoding="utf-8")
+            url = f"__local__/{relative}"
+            if tag == "script":
+                page = page.replace(f'<script src="{url}"></script>', f"<script>{content}</script>")
+            else:
+                page = page.replace(f'<link rel="stylesheet" href="{url}"/>', f"<style>{content}</style>")
+    return page
+
+
+def _walk(element: folium.Element) -> Iterator[folium.Element]:
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
