@@ -28,6 +28,7 @@ lock:
 
 demo: install
 	$(BIN)/gridpatrol init
+	$(BIN)/gridpatrol users demo
 	$(BIN)/streamlit run app/streamlit_app.py --server.port 8501 --server.headless true --browser.gatherUsageStats false
 
 test: install

@@ -313,5 +313,30 @@ def users_list_cmd(ctx: click.Context) -> None:
         click.echo(f"{user['username']:<20} {user['role']:<11} {extra}{locked}")
 
 
+@users_group.command(name="demo")
+@click.option("--inspector", "inspector_id", default=None, help="Inspector the demo inspector account is.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("data/demo-users.txt"),
+    show_default=True,
+    help="File the generated passwords are appended to (keep it private).",
+)
+@click.pass_context
+def users_demo_cmd(ctx: click.Context, inspector_id: str | None, out: Path) -> None:
+    """Create one demo user per role (demo-admin, demo-manager …) and print their passwords."""
+    from cases.users import ensure_demo_users
+
+    created = ensure_demo_users(_engine(ctx), inspector_id=inspector_id)
+    if created:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("a", encoding="utf-8") as fh:
+            for username, password in created.items():
+                fh.write(f"{username} {password}\n")
+    if out.exists():
+        click.echo(f"demo users and passwords ({out}):")
+        click.echo(out.read_text(encoding="utf-8").rstrip())
+
+
 if __name__ == "__main__":
     main()

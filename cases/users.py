@@ -150,6 +150,27 @@ def authenticate(
         )
 
 
+DEMO_ROLES = ("admin", "manager", "planner", "supervisor", "operator", "dispatcher", "inspector")
+
+
+def ensure_demo_users(engine: Engine, *, inspector_id: str | None = None) -> dict[str, str]:
+    """Create one ``demo-<role>`` user per role in ``DEMO_ROLES`` that does not exist yet.
+
+    The inspector account is created only when ``inspector_id`` (an existing inspector) is given. Returns
+    username → generated password for the users created by this call (existing ones are left alone).
+    """
+    created: dict[str, str] = {}
+    existing = {user["username"] for user in list_users(engine)}
+    for role in DEMO_ROLES:
+        username = f"demo-{role}"
+        if username in existing or (role == "inspector" and not inspector_id):
+            continue
+        created[username] = create_user(
+            engine, username, role, inspector_id=inspector_id if role == "inspector" else None
+        )
+    return created
+
+
 def list_users(engine: Engine) -> list[dict[str, object]]:
     """Every user without the hash: username, role, inspector_id, department, locked_until."""
     columns = [User.username, User.role, User.inspector_id, User.department, User.locked_until]

@@ -123,3 +123,29 @@ def test_cli_users_add_and_list(tmp_path) -> None:
     from cases.db import make_engine
 
     assert authenticate(make_engine(url), "chief", password).ok
+
+
+def test_demo_users_one_per_role_created_once(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    out = tmp_path / "demo-users.txt"
+    runner = CliRunner()
+    first = runner.invoke(main, ["--db-url", url, "users", "demo", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [line.split()[0] for line in lines] == [
+        "demo-admin",
+        "demo-manager",
+        "demo-planner",
+        "demo-supervisor",
+        "demo-operator",
+        "demo-dispatcher",
+    ]  # no inspector account without an inspector
+    second = runner.invoke(main, ["--db-url", url, "users", "demo", "--out", str(out)])
+    assert second.exit_code == 0
+    assert out.read_text(encoding="utf-8").splitlines() == lines
+    from cases.db import make_engine
+
+    engine = make_engine(url)
+    for line in lines:
+        username, password = line.split()
+        assert authenticate(engine, username, password).ok
