@@ -1,0 +1,202 @@
+"""The generating intensity λ(cell, day, category) of city-management problems, with planted hotspots.
+
+λ_d(c, k) = T_d(k) · A(c, k) H_d(c, k) / Σ_c A(c, k) H_d(c, k), where
+
+* T_d(k) = cases_per_day · share_k · S_d(k) · W_d · (1 − n_k): the category's daily total, with a seasonal
+  factor S (mean 1 over the calendar year: summer barbecues, winter ice days), the weekly factor W (holidays
+  count as Sundays, make-up days as weekdays) and the share left to background after near-repeat
+  offspring (branching ratio n_k, see :mod:`sim.cases`);
+* A(c, k) = street length in the cell × land-use affinity of the category × population factor;
+* H_d(c, k) = multipliers of the planted hotspots active on day d (persistent, new, intensifying,
+  diminishing, sporadic, oscillating).
+
+Hotspots therefore move problems around without changing the category mix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import chinese_calendar
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from sim.config import DemoConfig
+from sim.geography import Geography
+from sim.hotspots import Hotspot, plant_hotspots
+
+#: Land-use affinity per category group (columns follow geography.LANDUSES).
+_LU_ORDER = ("old_town", "market", "residential", "new_development", "construction", "industrial", "park")
+_GROUP_LU: dict[str, tuple[float, ...]] = {
+    "vending": (3.0, 8.0, 1.5, 0.5, 0.1, 0.3, 0.5),
+    "ads": (3.0, 2.0, 2.0, 1.0, 0.3, 0.5, 0.3),
+    "garbage": (2.0, 3.0, 2.0, 1.0, 1.0, 1.0, 0.5),
+    "parking": (3.0, 3.0, 2.0, 1.0, 0.3, 0.7, 0.5),
+    "works": (0.3, 0.1, 0.3, 2.0, 1.0, 1.0, 0.2),
+    "green": (1.0, 0.3, 1.5, 1.0, 0.3, 0.3, 6.0),
+    "building": (2.0, 1.0, 2.0, 1.0, 0.3, 1.0, 0.3),
+    "infra": (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
+}
+_GROUP_OF = {
+    "09001": "vending",
+    "09006": "vending",
+    "09005": "vending",
+    "06029": "vending",
+    "06027": "vending",
+    "07001": "ads",
+    "07003": "ads",
+    "06010": "garbage",
+    "06011": "garbage",
+    "06012": "garbage",
+    "06042": "garbage",
+    "06036": "garbage",
+    "06007": "garbage",
+    "09009": "parking",
+    "09010": "parking",
+    "08004": "works",
+    "08005": "works",
+    "06045": "green",
+    "06017": "green",
+    "06001": "building",
+}
+_POP_GROUPS = ("vending", "ads", "garbage", "parking", "building")
+
+
+@dataclass
+class Intensity:
+    """Everything needed to evaluate λ on any simulated day."""
+
+    affinity: npt.NDArray[np.float64]  # (n_cells, n_cat)
+    daily_total: npt.NDArray[np.float64]  # (days, n_cat) background expected count
+    branching: npt.NDArray[np.float64]  # (n_cat,) near-repeat branching ratio
+    hotspots: list[Hotspot] = field(default_factory=list)
+
+    def day(self, d: int) -> npt.NDArray[np.float64]:
+        """Expected background problems per (cell, category) on day ``d``."""
+        m = self.affinity.copy()
+        for h in self.hotspots:
+            m[h.cells, h.category] *= h.multiplier[d]
+        col = m.sum(axis=0)
+        return m * (self.daily_total[d] / np.where(col > 0, col, 1.0))
+
+
+def day_type(cfg: DemoConfig) -> pd.DataFrame:
+    """Per simulated day: date, weekday, workday (Chinese calendar), holiday flag and weekly factor."""
+    dates = [cfg.start + dt.timedelta(days=k) for k in range(cfg.days)]
+    work = np.array([_is_workday(d) for d in dates])
+    wd = np.array([d.weekday() for d in dates])
+    prof = np.asarray(cfg.weekly_profile, dtype=float)
+    prof = prof / prof.mean()
+    # make-up working days behave like an ordinary weekday; holidays like a Sunday
+    w = np.where(
+        work,
+        np.where(wd >= 5, prof[:5].mean(), prof[np.minimum(wd, 4)]),
+        np.where(wd >= 5, prof[wd], prof[6]),
+    )
+    return pd.DataFrame({"date": dates, "weekday": wd, "workday": work, "weekly": w})
+
+
+def _is_workday(d: dt.date) -> bool:
+    try:
+        return bool(chinese_calendar.is_workday(d))
+    except NotImplementedError:
+        return d.weekday() < 5
+
+
+def seasonal(cfg: DemoConfig, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    """Seasonal factor per (simulated day, category), mean 1 over the calendar year of each day."""
+    codes = cfg.category_codes
+    out = np.ones((cfg.days, len(codes)))
+    dates = pd.date_range(cfg.start, periods=cfg.days, freq="D")
+    years = sorted(set(dates.year))
+    for y in years:
+        doy_all = np.arange(366 if pd.Timestamp(y, 12, 31).day_of_year == 366 else 365)
+        sel = dates.year == y
+        doy = dates[sel].day_of_year.to_numpy() - 1
+        ice = (rng.random(len(doy_all)) < 0.18) & ((doy_all < 59) | (doy_all > 334))
+        ice[[15, 20, 350]] = True
+        for k, code in enumerate(codes):
+            year_curve = _curve(code, doy_all, ice)
+            out[sel, k] = year_curve[doy] / year_curve.mean()
+    return out
+
+
+def _curve(code: str, doy: np.ndarray, ice: np.ndarray) -> np.ndarray:
+    summer = np.exp(-(((doy - 200) / 50.0) ** 2))
+    if code == "06029":  # 露天烧烤: summer nights
+        return 0.08 + 3.0 * summer
+    if code == "10001":  # 道路积雪、结冰: cold spells only
+        return ice.astype(float) + 1e-9
+    group = _GROUP_OF.get(code, "infra")
+    if group in ("garbage", "green", "vending"):
+        return 1.0 + 0.35 * summer
+    if group == "works":
+        return 1.0 + 0.2 * np.sin(2 * np.pi * (doy - 60) / 365)
+    return 1.0 + 0.1 * np.cos(2 * np.pi * (doy - 15) / 365)
+
+
+def affinity(geo: Geography, cfg: DemoConfig) -> npt.NDArray[np.float64]:
+    """A(c, k): street length × land-use affinity × population factor, per category column."""
+    cells = geo.cells
+    lu_idx = pd.Categorical(cells["landuse"], categories=_LU_ORDER).codes
+    pop = cells["population"].to_numpy(dtype=float)
+    pop_f = np.sqrt(pop / max(np.median(pop[pop > 0]) if (pop > 0).any() else 1.0, 1e-9) + 0.2)
+    street = cells["street_m"].to_numpy(dtype=float)
+    out = np.empty((len(cells), len(cfg.category_codes)))
+    for k, code in enumerate(cfg.category_codes):
+        group = _GROUP_OF.get(code, "infra")
+        col = street * np.asarray(_GROUP_LU[group])[lu_idx]
+        if group in _POP_GROUPS:
+            col = col * pop_f
+        out[:, k] = col
+    return out
+
+
+def build_intensity(geo: Geography, cfg: DemoConfig, rng: np.random.Generator) -> Intensity:
+    """Assemble affinity, daily totals, branching ratios and the planted hotspots."""
+    days = day_type(cfg)
+    shares = cfg.category_shares
+    branching = np.zeros(len(shares))
+    for code, n, _, _ in cfg.contagion:
+        if code in cfg.category_codes:
+            branching[cfg.category_codes.index(code)] = n
+    total = (
+        cfg.cases_per_day
+        * shares[None, :]
+        * seasonal(cfg, rng)
+        * days["weekly"].to_numpy()[:, None]
+        * (1.0 - branching)[None, :]
+    )
+    return Intensity(affinity(geo, cfg), total, branching, plant_hotspots(geo, cfg, rng))
+
+
+def weekly_truth(intensity: Intensity, geo: Geography, cfg: DemoConfig) -> pd.DataFrame:
+    """Expected counts per (cell, ISO week, category): background and with near-repeat offspring.
+
+    ``week`` is the ISO week label ``YYYY-Www`` of the local date. ``expected`` adds the stationary mean of
+    the near-repeat offspring (background / (1 − n_k)) at the parent's cell.
+    """
+    dates = pd.date_range(cfg.start, periods=cfg.days, freq="D")
+    iso = dates.isocalendar()
+    labels = (iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)).to_numpy()
+    uniq, week_of_day = np.unique(labels, return_inverse=True)
+    n_cells, n_cat = intensity.affinity.shape
+    acc = np.zeros((len(uniq), n_cells, n_cat), dtype=np.float32)
+    for d in range(cfg.days):
+        acc[week_of_day[d]] += intensity.day(d).astype(np.float32)
+    bg = acc.ravel()
+    flat = np.flatnonzero(bg > 0)
+    w, rem = np.divmod(flat, n_cells * n_cat)
+    c, k = np.divmod(rem, n_cat)
+    mult = (1.0 / (1.0 - intensity.branching)).astype(np.float32)
+    return pd.DataFrame(
+        {
+            "cell": geo.cells["cell"].to_numpy()[c],
+            "week": pd.Categorical.from_codes(w, categories=uniq),
+            "category_code": pd.Categorical.from_codes(k, categories=list(cfg.category_codes)),
+            "expected_background": bg[flat],
+            "expected": bg[flat] * mult[k],
+        }
+    )

@@ -1,0 +1,207 @@
+"""Case lifecycle: report → verify (核实) → register (立案) → dispatch → handle → check (核查) → close.
+
+Vectorised over all cases. Times after dispatch are drawn as fractions of the case's time limit (working
+hours on the :mod:`cases.calendar` working calendar, round the clock for urgent cases) so the rates hit the
+configured targets: a share ``closure_rate − on_time_rate`` of registered cases closes late, ``1 −
+closure_rate`` stays stuck open, the rest closes on time; departments differ in speed and lateness.
+``verified_at`` is the on-site check (核查) of the fix; the earlier verification (核实) of a public report is
+an event only. Everything after the end of the simulated period is cut off (still-open cases).
+
+Rates follow DOMAIN.md §3.3: should-close (应结案) = registered, not cancelled, and closed or past its
+deadline at the end; 结案率 = closed / should-close; 按期结案率 = closed by ``deadline_at`` / should-close;
+满意率 = satisfied callbacks / callbacks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cases.calendar import WorkingCalendar
+from cases.deadlines import DeadlineTable, deadlines_for
+from sim.config import DemoConfig
+
+STATUSES = ("reported", "verified", "cancelled", "registered", "dispatched", "resolved", "checked", "closed")
+#: Department speed (Beta a, b of the share of the limit used) and relative lateness.
+_DEPT = {
+    "HW": (2.0, 5.0, 0.7),
+    "CG": (2.0, 3.0, 1.0),
+    "JJ": (2.0, 4.0, 0.8),
+    "SZ": (3.0, 3.0, 1.3),
+    "ZJ": (3.0, 2.0, 1.6),
+    "YL": (2.5, 3.0, 1.1),
+    "SW": (3.0, 3.0, 1.2),
+}
+_URGENT_CAPABLE = ("01", "10001", "06013")
+_H = pd.Timedelta(hours=1)
+
+
+def _add(cal: WorkingCalendar, start: pd.Series, hours: np.ndarray, wall: np.ndarray) -> pd.Series:
+    return cal.add_working_time(start, np.maximum(hours, 0.0), wall_clock=wall)
+
+
+def simulate_lifecycle(
+    cases: pd.DataFrame,
+    dept_key: np.ndarray,
+    cfg: DemoConfig,
+    rng: np.random.Generator,
+    *,
+    calendar: WorkingCalendar | None = None,
+) -> pd.DataFrame:
+    """Fill the lifecycle columns of ``cases`` (case_id, source, category_code, reported_at, beat_owner).
+
+    Returns a copy with urgency, registered_at, dispatched_at, deadline_at, resolved_at, verified_at,
+    closed_at, status, satisfaction and the helper columns ``_verify_at``, ``_rework_at``,
+    ``_first_resolved_at``, ``_cancelled`` used by :func:`case_events`.
+    """
+    cal = calendar or WorkingCalendar(timezone=cfg.timezone, periods=cfg.shift_hours)
+    out = cases.copy()
+    n = len(out)
+    code = out["category_code"].to_numpy().astype(str)
+    capable = np.array([c.startswith(_URGENT_CAPABLE) for c in code]) if n else np.zeros(0, bool)
+    p_urgent = min(1.0, cfg.urgent_share / max(capable.mean(), 1e-9)) if n else 0.0
+    u = rng.random(n)
+    urgency = np.where(capable & (u < p_urgent), "urgent", np.where(rng.random(n) < 0.08, "high", "normal"))
+    out["urgency"] = urgency
+    wall = urgency == "urgent"
+    public = out["source"].to_numpy() != "patrol"
+    rep = out["reported_at"]
+    verify = _add(cal, rep, np.where(public, rng.exponential(0.6, n), 0.0), wall)
+    cancelled = public & (rng.random(n) < cfg.cancel_rate / max(public.mean(), 1e-9))
+    registered = _add(cal, verify, rng.exponential(0.15, n), wall)
+    dispatched = _add(cal, registered, rng.exponential(0.15, n), wall)
+    deadline = deadlines_for(code, urgency, dispatched, table=DeadlineTable(), calendar=cal)
+    limit_h = np.where(wall, (deadline - dispatched) / _H, cal.working_time_between(dispatched, deadline))
+    # outcome classes, lateness varied by department but with the configured mean
+    a, b, late_w = (np.array([_DEPT.get(k, (2.0, 3.0, 1.0))[j] for k in dept_key]) for j in range(3))
+    p_stuck = 1.0 - cfg.closure_rate
+    p_late = (cfg.closure_rate - cfg.on_time_rate) * late_w / max(late_w.mean(), 1e-9) if n else late_w
+    r = rng.random(n)
+    stuck = r < p_stuck
+    late = ~stuck & (r < p_stuck + p_late)
+    frac = np.where(late, 1.0 + np.minimum(rng.exponential(0.4, n), 4.0), rng.beta(a, b) * 0.97 + 0.02)
+    total = frac * limit_h
+    rework = ~stuck & (rng.random(n) < cfg.rework_rate)
+    resolved = _add(cal, dispatched, 0.75 * total, wall)
+    checked = _add(cal, dispatched, 0.9 * total, wall)
+    closed = _add(cal, dispatched, total, wall)
+    out["_first_resolved_at"] = _add(cal, dispatched, 0.45 * total, wall).where(rework)
+    out["_rework_at"] = _add(cal, dispatched, 0.55 * total, wall).where(rework)
+    out["_verify_at"] = verify.where(public)
+    out["_cancelled"] = cancelled
+    keep = ~cancelled
+    out["registered_at"] = registered.where(keep)
+    out["dispatched_at"] = dispatched.where(keep)
+    out["deadline_at"] = deadline.where(keep)
+    for col, val in (("resolved_at", resolved), ("verified_at", checked), ("closed_at", closed)):
+        out[col] = val.where(keep & ~stuck)
+    callback = np.isin(out["source"].to_numpy(), ["hotline", "wechat"]) & (rng.random(n) < cfg.callback_share)
+    sat = np.where(rng.random(n) < cfg.satisfaction_rate, 1.0, 0.0)
+    out["satisfaction"] = np.where(callback & keep & ~stuck, sat, np.nan)
+    return _cut_at_end(out, cfg)
+
+
+def _cut_at_end(out: pd.DataFrame, cfg: DemoConfig) -> pd.DataFrame:
+    end = period_end(cfg)
+    cols = [
+        "_verify_at",
+        "registered_at",
+        "dispatched_at",
+        "_first_resolved_at",
+        "_rework_at",
+        "resolved_at",
+        "verified_at",
+        "closed_at",
+    ]
+    for c in cols:
+        out[c] = out[c].where(out[c] <= end)
+    out["satisfaction"] = out["satisfaction"].where(out["closed_at"].notna())
+    status = np.full(len(out), "reported", dtype=object)
+    status[out["_verify_at"].notna().to_numpy() | (out["source"] == "patrol").to_numpy()] = "verified"
+    status[(out["_cancelled"] & out["_verify_at"].notna()).to_numpy()] = "cancelled"
+    for c, s in (
+        ("registered_at", "registered"),
+        ("dispatched_at", "dispatched"),
+        ("resolved_at", "resolved"),
+        ("verified_at", "checked"),
+        ("closed_at", "closed"),
+    ):
+        status[out[c].notna().to_numpy()] = s
+    rework_open = out["_rework_at"].notna() & out["resolved_at"].isna()
+    status[rework_open.to_numpy()] = "dispatched"
+    out["status"] = status
+    # a deadline is known once dispatched; keep it even for still-open cases
+    out["deadline_at"] = out["deadline_at"].where(out["dispatched_at"].notna())
+    return out
+
+
+def period_end(cfg: DemoConfig) -> pd.Timestamp:
+    """End of the simulated period (local midnight after the last day) in UTC."""
+    return (pd.Timestamp(cfg.end) + pd.Timedelta(days=1)).tz_localize(cfg.timezone).tz_convert("UTC")
+
+
+def case_events(cases: pd.DataFrame) -> pd.DataFrame:
+    """The append-only status history implied by the timestamps (one row per transition)."""
+    parts = []
+
+    def ev(mask, at, frm, to, actor, note):
+        m = mask & at.notna()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "case_id": cases["case_id"][m],
+                    "at": at[m],
+                    "from_status": frm,
+                    "to_status": to,
+                    "actor": actor[m] if isinstance(actor, pd.Series) else actor,
+                    "note": note,
+                    "_k": len(parts),
+                }
+            )
+        )
+
+    true = pd.Series(True, index=cases.index)
+    patrol = cases["source"] == "patrol"
+    reporter = cases["reported_by"].where(patrol, cases["source"])
+    checker = cases["beat_owner"].fillna("supervisor")
+    ev(true, cases["reported_at"], None, "reported", reporter, "上报")
+    ev(patrol, cases["reported_at"], "reported", "verified", reporter, "监督员上报即核实")
+    ev(~patrol, cases["_verify_at"], "reported", "verified", checker, "现场核实")
+    ev(cases["_cancelled"], cases["_verify_at"], "verified", "cancelled", "operator", "核实不属实，作废")
+    ev(true, cases["registered_at"], "verified", "registered", "shift_leader", "立案")
+    ev(true, cases["dispatched_at"], "registered", "dispatched", "dispatcher", cases["department"])
+    ev(true, cases["_first_resolved_at"], "dispatched", "resolved", cases["department"], "处置反馈")
+    ev(true, cases["_rework_at"], "resolved", "dispatched", checker, "核查未通过，返工")
+    ev(true, cases["resolved_at"], "dispatched", "resolved", cases["department"], "处置反馈")
+    ev(true, cases["verified_at"], "resolved", "checked", checker, "现场核查通过")
+    ev(true, cases["closed_at"], "checked", "closed", "shift_leader", "结案")
+    events = pd.concat(parts, ignore_index=True)
+    events = events.sort_values(["case_id", "at", "_k"], kind="stable").drop(columns="_k")
+    return events.reset_index(drop=True)
+
+
+def rates(cases: pd.DataFrame, end: pd.Timestamp) -> dict[str, float]:
+    """结案率, 按期结案率, 满意率, 返工率 and counts, with the DOMAIN §3.3 definitions."""
+    registered = cases["registered_at"].notna()
+    closed = cases["closed_at"].notna()
+    should = registered & (closed | (cases["deadline_at"] <= end))
+    on_time = closed & (cases["closed_at"] <= cases["deadline_at"])
+    sat = cases["satisfaction"].dropna()
+    n_should = int(should.sum())
+    return {
+        "cases": len(cases),
+        "registered": int(registered.sum()),
+        "should_close": n_should,
+        "closed": int((closed & should).sum()),
+        "closed_on_time": int((on_time & should).sum()),
+        "closure_rate": float((closed & should).sum() / max(n_should, 1)),
+        "on_time_rate": float((on_time & should).sum() / max(n_should, 1)),
+        "satisfaction_rate": float(sat.mean()) if len(sat) else float("nan"),
+        "callbacks": len(sat),
+        "cancelled": int((cases["status"] == "cancelled").sum()),
+        "rework_rate": float(
+            cases["_rework_at"].notna().sum() / max(int(cases["resolved_at"].notna().sum()), 1)
+        )
+        if "_rework_at" in cases
+        else float("nan"),
+    }
