@@ -338,5 +338,12 @@ def users_demo_cmd(ctx: click.Context, inspector_id: str | None, out: Path) -> N
         click.echo(out.read_text(encoding="utf-8").rstrip())
 
 
+# The demo-city simulator stands beside the house (nothing imports it); the CLI is its one front door.
+# sim.cli imports only click at module level, so registering it costs nothing at start-up.
+from sim.cli import demo_data  # noqa: E402
+
+main.add_command(demo_data)
+
+
 if __name__ == "__main__":
     main()
