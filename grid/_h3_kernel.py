@@ -3,15 +3,18 @@
 The port follows ``src/h3lib/lib/{faceijk,coordijk,h3Index,latLng,vec3d,baseCells}.c`` of
 https://github.com/uber/h3 (Apache-2.0, Copyright Uber Technologies, Inc.) step for step:
 
-geo (radians) → closest icosahedron face (squared chord distance to the 20 face centres) → gnomonic
-projection onto that face as hex2d (x, y) at the target resolution → ijk+ cell coordinates → walk up the
+geo (radians) → unit vector → closest icosahedron face (squared chord distance to the 20 face
+centres) → gnomonic projection onto that face as hex2d (x, y) at the target resolution, using the
+face's tangent-plane basis for the azimuth as H3 4.5 does → ijk+ cell coordinates → walk up the
 aperture-7 hierarchy collecting one digit per resolution → resolution-0 base cell lookup → rotate the
 digits into the base cell's orientation (with the pentagon "deleted k-axes sub-sequence" rules).
 
-Floating-point operations are done in the same order as the C code so that the result is bit-identical to
-h3 except, in principle, for points within a few ulp of a cell boundary: some C constants are
-``long double`` literals, which numba cannot reproduce. Integer rounding of ``lround(n / 7)`` is done
-exactly in integers (``(n + 3) // 7``), which equals the C result for every ``int`` n.
+Floating-point operations are done in the same order as the C code, so results are bit-identical to
+h3 (tested on ~1.2M points at all resolutions) except, in principle, for points within an ulp or so of
+a cell boundary where a C ``long double`` constant rounds differently. Integer steps are reorganised for
+speed without changing results: the hierarchy walk runs in IJ coordinates with ``floor(n/7 + 0.5)`` for
+``lround(n/7)``, and the base-cell rotations (including the pentagon rules) are applied once to all
+digits via small derived tables (``grid._h3_tables``).
 
 Private module: the public, validated entry points are in :mod:`grid.cells`.
 """
@@ -27,13 +30,19 @@ from numba import njit
 from grid._h3_tables import (
     BASE_CELL_CW_OFFSET_PENT,
     BASE_CELL_IS_PENTAGON,
+    DIGIT_ROT_CCW,
+    DIGITS3_ROT_CCW,
     FACE_AXES_AZ_RADS_CII,
-    FACE_CENTER_GEO,
     FACE_CENTER_POINT,
+    FACE_EAST,
     FACE_IJK_BASE_CELL,
     FACE_IJK_BASE_CELL_ROT,
+    FACE_NORTH,
+    IJ_STEP_DIGITS,
+    IJ_TO_BASE_SLOT,
     MAX_FACE_COORD,
     NUM_BASE_CELLS,
+    PENTAGON_ROTATIONS,
 )
 
 H3_NULL = 0
@@ -44,39 +53,25 @@ _M_RSIN60 = 1.1547005383792515290182975610039149112953
 _M_AP7_ROT_RADS = 0.333473172251832115336090755351601070065900389
 _M_SQRT7 = 2.6457513110645905905016157536392604257102
 _INV_RES0_U_GNOMONIC = 2.61803398874989588842
+_ONE_SEVENTH = 0.14285714285714285714285714285714285
+_SQD_INSIDE_FACE = (2.0 * math.sin(math.radians(20.0) / 2.0)) ** 2  # squared chord of a 20° arc
+_LOW45 = (1 << 45) - 1
 
-_H3_INIT = (1 << 45) - 1  # every digit 7, base cell 0, resolution 0, mode 0
 _H3_CELL_MODE_BITS = 1 << 59
 _RES_OFFSET = 52
 _BC_OFFSET = 45
 
-# Face-centre trigonometry, computed once with the C library's libm (Python's math module).
-_FACE_COS_LAT = np.array([math.cos(v) for v in FACE_CENTER_GEO[:, 0]])
-_FACE_SIN_LAT = np.array([math.sin(v) for v in FACE_CENTER_GEO[:, 0]])
-_FACE_LNG = np.ascontiguousarray(FACE_CENTER_GEO[:, 1])
 _FACE_AXIS_I = np.ascontiguousarray(FACE_AXES_AZ_RADS_CII[:, 0])
 _FACE_X = np.ascontiguousarray(FACE_CENTER_POINT[:, 0])
 _FACE_Y = np.ascontiguousarray(FACE_CENTER_POINT[:, 1])
 _FACE_Z = np.ascontiguousarray(FACE_CENTER_POINT[:, 2])
+
+
 _BC_TABLE = np.ascontiguousarray(FACE_IJK_BASE_CELL.reshape(-1))
 _BC_ROT_TABLE = np.ascontiguousarray(FACE_IJK_BASE_CELL_ROT.reshape(-1))
 _BC_IS_PENT = BASE_CELL_IS_PENTAGON.astype(np.int64)
 _BC_CW0 = np.ascontiguousarray(BASE_CELL_CW_OFFSET_PENT[:, 0])
 _BC_CW1 = np.ascontiguousarray(BASE_CELL_CW_OFFSET_PENT[:, 1])
-
-
-def _digit_rotation_table() -> npt.NDArray[np.int64]:
-    """Table ``[n, d]``: digit d rotated 60° counter-clockwise n times (n = 0..5); 0 and 7 are fixed."""
-    ccw = np.array([0, 5, 3, 1, 6, 4, 2, 7], dtype=np.int64)  # K→IK, J→JK, JK→K, I→IJ, IK→I, IJ→J
-    table = np.empty((6, 8), dtype=np.int64)
-    table[0] = np.arange(8)
-    for n in range(1, 6):
-        table[n] = ccw[table[n - 1]]
-    return table
-
-
-_ROT_CCW = _digit_rotation_table()
-_ROT_CW1 = np.ascontiguousarray(_ROT_CCW[5])
 
 
 @njit(cache=True, inline="always")
@@ -109,7 +104,7 @@ def _ijk_normalize(i: int, j: int, k: int) -> tuple[int, int, int]:
     return i, j, k
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _hex2d_to_ijk(x: float, y: float) -> tuple[int, int, int]:
     """``_hex2dToCoordIJK``: the ijk+ coordinates of the hex containing the hex2d point (x, y)."""
     a1 = abs(x)
@@ -135,42 +130,66 @@ def _hex2d_to_ijk(x: float, y: float) -> tuple[int, int, int]:
         j = m2 if r2 < (r1 / 2.0) else m2 + 1
     # fold across the axes if necessary (j >= 0 here, so floor and C division agree)
     if x < 0.0:
-        if j % 2 == 0:
-            i = i - 2 * (i - j // 2)
-        else:
-            i = i - (2 * (i - (j + 1) // 2) + 1)
+        i = i - 2 * (i - j // 2) if j % 2 == 0 else i - (2 * (i - (j + 1) // 2) + 1)
     if y < 0.0:
         i = i - (2 * j + 1) // 2
         j = -j
     return _ijk_normalize(i, j, 0)
 
 
-@njit(cache=True)
-def _geo_to_face_ijk(lat: float, lng: float, res: int) -> tuple[int, int, int, int]:
-    """``_geoToFaceIjk``: face and ijk+ at ``res`` of a point given in radians."""
+@njit(cache=True, inline="always")
+def _normalized(x: float, y: float, z: float) -> tuple[float, float, float]:
+    """``vec3Normalize``: scale by 1/|v| unless |v| < EPSILON."""
+    mag = math.sqrt(x * x + y * y + z * z)
+    if mag > _EPSILON:
+        inv = 1.0 / mag
+        return x * inv, y * inv, z * inv
+    return x, y, z
+
+
+@njit(cache=True, inline="always")
+def _face_sqd(f: int, px: float, py: float, pz: float) -> float:
+    return (_FACE_X[f] - px) ** 2 + (_FACE_Y[f] - py) ** 2 + (_FACE_Z[f] - pz) ** 2
+
+
+@njit(cache=True, inline="always")
+def _geo_to_face_ijk(lat: float, lng: float, res: int, hint: int) -> tuple[int, int, int, int]:
+    """``latLngToVec3`` + ``_vec3ToFaceIjk``: face and ijk+ at ``res`` of a point given in radians.
+
+    ``hint`` is a face to try first (e.g. the previous point's). Any point within 20° of a face centre
+    lies strictly inside that face's spherical triangle (its inscribed radius is 20.9°), so that face is
+    the unique closest one and the 20-face scan of ``_vec3ToClosestFace`` can be skipped with the
+    identical result (the same expression gives the same ``sqd``).
+    """
     cos_lat = math.cos(lat)
-    sin_lat = math.sin(lat)
-    vx = math.cos(lng) * cos_lat
-    vy = math.sin(lng) * cos_lat
-    face = 0
-    sqd = 5.0
-    for f in range(20):
-        d = (_FACE_X[f] - vx) ** 2 + (_FACE_Y[f] - vy) ** 2 + (_FACE_Z[f] - sin_lat) ** 2
-        if d < sqd:
-            face = f
-            sqd = d
-    r = math.acos(1.0 - sqd * 0.5)
+    px = math.cos(lng) * cos_lat
+    py = math.sin(lng) * cos_lat
+    pz = math.sin(lat)
+    face = hint
+    sqd = _face_sqd(hint, px, py, pz)
+    if not sqd < _SQD_INSIDE_FACE:
+        face = 0
+        sqd = 5.0
+        for f in range(20):  # _vec3ToClosestFace
+            d = _face_sqd(f, px, py, pz)
+            if d < sqd:
+                face = f
+                sqd = d
+    r = math.acos(1.0 - sqd * 0.5)  # cos(r) = 1 - sqd / 2
     if r < _EPSILON:
         return face, 0, 0, 0
-    dlng = lng - _FACE_LNG[face]
+    # _vec3AzimuthRads(face centre, p): project p on the face's tangent plane, angle from north
+    cx, cy, cz = _FACE_X[face], _FACE_Y[face], _FACE_Z[face]
+    d = px * cx + py * cy + pz * cz
+    qx, qy, qz = _normalized(px + -d * cx, py + -d * cy, pz + -d * cz)
     az = math.atan2(
-        cos_lat * math.sin(dlng),
-        _FACE_COS_LAT[face] * sin_lat - _FACE_SIN_LAT[face] * cos_lat * math.cos(dlng),
+        qx * FACE_EAST[face, 0] + qy * FACE_EAST[face, 1] + qz * FACE_EAST[face, 2],
+        qx * FACE_NORTH[face, 0] + qy * FACE_NORTH[face, 1] + qz * FACE_NORTH[face, 2],
     )
     theta = _pos_angle(_FACE_AXIS_I[face] - _pos_angle(az))
     if res % 2 == 1:
         theta = _pos_angle(theta - _M_AP7_ROT_RADS)
-    r = math.tan(r) * _INV_RES0_U_GNOMONIC
+    r = math.tan(r) * _INV_RES0_U_GNOMONIC  # gnomonic scaling, then res-0 unit length
     for _ in range(res):
         r *= _M_SQRT7
     i, j, k = _hex2d_to_ijk(r * math.cos(theta), r * math.sin(theta))
@@ -198,72 +217,97 @@ def _leading_nonzero_digit(h: int, res: int) -> int:
 
 
 @njit(cache=True)
-def _rotate_ccw_n(h: int, res: int, n: int) -> int:
-    """``_h3Rotate60ccw`` applied n times (one pass over the digits)."""
+def _rotate_cw(h: int, res: int) -> int:
+    """``_h3Rotate60cw``: every digit 1..res rotated 60° clockwise."""
+    for r in range(1, res + 1):
+        h = _set_digit(h, r, DIGIT_ROT_CCW[5, _get_digit(h, r)])
+    return h
+
+
+@njit(cache=True, inline="always")
+def _rotate_all_ccw(h: int, n: int) -> int:
+    """All 15 digits rotated 60° ccw n times (0 and the unused 7s are fixed), three digits per lookup."""
     if n == 0:
         return h
-    for r in range(1, res + 1):
-        h = _set_digit(h, r, _ROT_CCW[n, _get_digit(h, r)])
-    return h
+    digits = h & _LOW45
+    base = n * 512
+    rotated = (
+        DIGITS3_ROT_CCW[base + (digits & 511)]
+        | (DIGITS3_ROT_CCW[base + ((digits >> 9) & 511)] << 9)
+        | (DIGITS3_ROT_CCW[base + ((digits >> 18) & 511)] << 18)
+        | (DIGITS3_ROT_CCW[base + ((digits >> 27) & 511)] << 27)
+        | (DIGITS3_ROT_CCW[base + ((digits >> 36) & 511)] << 36)
+    )
+    return (h & ~_LOW45) | rotated
 
 
-@njit(cache=True)
-def _rotate_cw(h: int, res: int) -> int:
-    for r in range(1, res + 1):
-        h = _set_digit(h, r, _ROT_CW1[_get_digit(h, r)])
-    return h
+@njit(cache=True, inline="always")
+def _lround_div7(n: int) -> int:
+    """``lround(n * M_ONESEVENTH)`` for an integer n: exact, because n / 7 is never within 1/14 of a tie."""
+    return math.floor(n * _ONE_SEVENTH + 0.5)
 
 
-@njit(cache=True)
-def _rotate_pent_ccw(h: int, res: int) -> int:
-    """``_h3RotatePent60ccw``: rotate about a pentagon centre, skipping the deleted k-axes sequence."""
-    found = False
-    for r in range(1, res + 1):
-        h = _set_digit(h, r, _ROT_CCW[1, _get_digit(h, r)])
-        if not found and _get_digit(h, r) != 0:
-            found = True
-            if _leading_nonzero_digit(h, res) == 1:
-                h = _rotate_ccw_n(h, res, 1)
-    return h
+@njit(cache=True, inline="always")
+def _up_ap7(li: int, lj: int) -> tuple[int, int, int]:
+    """Class III step in IJ coordinates: ``_upAp7`` parent and the digit of the child within it."""
+    ci = _lround_div7(3 * li - lj)
+    cj = _lround_div7(li + 2 * lj)
+    unit = (li - (2 * ci + cj) + 1) * 3 + (lj - (3 * cj - ci) + 1)  # child - _downAp7(parent), 0..8
+    return ci, cj, (IJ_STEP_DIGITS >> (4 * unit)) & 15
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _up_ap7r(li: int, lj: int) -> tuple[int, int, int]:
+    """Class II step in IJ coordinates: ``_upAp7r`` parent and the digit of the child within it."""
+    ci = _lround_div7(2 * li + lj)
+    cj = _lround_div7(3 * lj - li)
+    unit = (li - (3 * ci - cj) + 1) * 3 + (lj - (ci + 2 * cj) + 1)  # child - _downAp7r(parent), 0..8
+    return ci, cj, (IJ_STEP_DIGITS >> (4 * unit)) & 15
+
+
+@njit(cache=True, inline="always")
 def _face_ijk_to_h3(face: int, i: int, j: int, k: int, res: int) -> int:
-    """``_faceIjkToH3``: the H3 index (as int64) of a FaceIJK address, or 0 if out of range."""
-    h = _H3_INIT | _H3_CELL_MODE_BITS | (res << _RES_OFFSET)
-    for r in range(res - 1, -1, -1):
-        li, lj, lk = i, j, k
-        ii = i - k
-        jj = j - k
-        if (r + 1) % 2 == 1:  # Class III: ccw aperture 7
-            i, j, k = _ijk_normalize((3 * ii - jj + 3) // 7, (ii + 2 * jj + 3) // 7, 0)
-            ci, cj, ck = _ijk_normalize(3 * i + j, 3 * j + k, i + 3 * k)
-        else:  # Class II: cw aperture 7
-            i, j, k = _ijk_normalize((2 * ii + jj + 3) // 7, (3 * jj - ii + 3) // 7, 0)
-            ci, cj, ck = _ijk_normalize(3 * i + k, i + 3 * j, j + 3 * k)
-        di, dj, dk = _ijk_normalize(li - ci, lj - cj, lk - ck)
-        digit = 4 * di + 2 * dj + dk if di <= 1 and dj <= 1 and dk <= 1 else 7
-        h = _set_digit(h, r + 1, digit)
-    if i > MAX_FACE_COORD or j > MAX_FACE_COORD or k > MAX_FACE_COORD:
+    """``_faceIjkToH3``: the H3 index (as int64) of a FaceIJK address, or 0 if out of range.
+
+    The walk up the hierarchy runs in IJ coordinates (i - k, j - k), which ``_ijkNormalize`` leaves
+    unchanged, so the per-level normalisations of the C code are not needed: ``_upAp7`` is
+    ``(lround((3I - J)/7), lround((I + 2J)/7))``, the centre ``_downAp7`` of the parent is
+    ``(2I + J, 3J - I)`` and the digit follows from the unit IJ difference (likewise the ``r`` variants).
+    Rotations into the base cell's orientation are applied once, to all digits, at the end.
+    """
+    h = _H3_CELL_MODE_BITS | (res << _RES_OFFSET) | ((1 << (3 * (15 - res))) - 1)
+    ci = i - k
+    cj = j - k
+    r = res
+    shift = 3 * (15 - res)
+    if r % 2 == 1:  # odd resolutions are Class III (ccw aperture 7), even ones Class II (cw)
+        ci, cj, digit = _up_ap7(ci, cj)
+        h |= digit << shift
+        r -= 1
+        shift += 3
+    while r > 0:
+        ci, cj, digit = _up_ap7r(ci, cj)
+        h |= digit << shift
+        ci, cj, digit = _up_ap7(ci, cj)
+        h |= digit << (shift + 3)
+        r -= 2
+        shift += 6
+    if abs(ci) > MAX_FACE_COORD or abs(cj) > MAX_FACE_COORD:
         return H3_NULL
-    slot = ((face * 3 + i) * 3 + j) * 3 + k
+    offset = IJ_TO_BASE_SLOT[(ci + 2) * 5 + cj + 2]
+    if offset < 0:
+        return H3_NULL
+    slot = face * 27 + offset
     base_cell = _BC_TABLE[slot]
     num_rots = _BC_ROT_TABLE[slot]
     h |= base_cell << _BC_OFFSET
     if _BC_IS_PENT[base_cell] == 1:
-        if _leading_nonzero_digit(h, res) == 1:  # force rotation out of the missing k-axes sequence
-            if _BC_CW0[base_cell] == face or _BC_CW1[base_cell] == face:
-                h = _rotate_cw(h, res)
-            else:
-                h = _rotate_ccw_n(h, res, 1)
-        for _ in range(num_rots):
-            h = _rotate_pent_ccw(h, res)
-    else:
-        h = _rotate_ccw_n(h, res, num_rots)
-    return h
+        cw_offset = 1 if _BC_CW0[base_cell] == face or _BC_CW1[base_cell] == face else 0
+        num_rots = PENTAGON_ROTATIONS[_leading_nonzero_digit(h, res), num_rots, cw_offset]
+    return _rotate_all_ccw(h, num_rots)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def latlng_to_cells_kernel(
     lat_deg: npt.NDArray[np.float64], lng_deg: npt.NDArray[np.float64], res: int, out: npt.NDArray[np.int64]
 ) -> int:
@@ -272,6 +316,7 @@ def latlng_to_cells_kernel(
     Returns the number of non-finite rows.
     """
     n_bad = 0
+    face = 0
     for n in range(lat_deg.shape[0]):
         lat = lat_deg[n]
         lng = lng_deg[n]
@@ -279,14 +324,13 @@ def latlng_to_cells_kernel(
             out[n] = H3_NULL
             n_bad += 1
             continue
-        face, i, j, k = _geo_to_face_ijk(lat * _M_PI_180, lng * _M_PI_180, res)
+        face, i, j, k = _geo_to_face_ijk(lat * _M_PI_180, lng * _M_PI_180, res, face)
         out[n] = _face_ijk_to_h3(face, i, j, k, res)
     return n_bad
 
 
 _MHI = 0b100100100100100100100100100100100100100100100
 _MLO = _MHI >> 2
-_LOW45 = (1 << 45) - 1
 
 
 @njit(cache=True)
@@ -307,7 +351,7 @@ def _is_valid_cell(h: int) -> bool:
         return False
     if _BC_IS_PENT[bc] == 1 and upto != 0:
         # first non-zero digit of a pentagon may not be 1 (the deleted k-axes sub-sequence)
-        top = 63
+        top = 44
         while (digits >> top) & 1 == 0:
             top -= 1
         if top % 3 == 0:
