@@ -338,6 +338,20 @@ def users_demo_cmd(ctx: click.Context, inspector_id: str | None, out: Path) -> N
         click.echo(out.read_text(encoding="utf-8").rstrip())
 
 
+def _register_command_modules() -> None:
+    import importlib
+    import pkgutil
+
+    import app.commands
+
+    for info in sorted(pkgutil.iter_modules(app.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"app.commands.{info.name}")
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register_command_modules()
+
 # The demo-city simulator stands beside the house (nothing imports it); the CLI is its one front door.
 # sim.cli imports only click at module level, so registering it costs nothing at start-up.
 from sim.cli import demo_data  # noqa: E402
