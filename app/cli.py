@@ -346,8 +346,10 @@ def _register_command_modules() -> None:
 
     for info in sorted(pkgutil.iter_modules(app.commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"app.commands.{info.name}")
-        for command in module.COMMANDS:
+        for command in getattr(module, "COMMANDS", []):
             main.add_command(command)
+        for command in getattr(module, "IMPORT_COMMANDS", []):
+            import_group.add_command(command)
 
 
 _register_command_modules()
