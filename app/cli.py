@@ -178,7 +178,7 @@ def import_assignments_cmd(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--level",
-    type=click.Choice(["city", "district", "subdistrict", "community"]),
+    type=click.Choice(["city", "district", "subdistrict", "community", "unit_grid"]),
     required=True,
     help="Administrative level of the polygons in the file.",
 )
@@ -214,6 +214,55 @@ def import_areas_cmd(
             file,
             _engine(ctx),
             level=level,
+            crs=crs,
+            id_field=id_field,
+            name_field=name_field,
+            parent_field=parent_field,
+            layer=layer,
+        )
+    except ImportReadError as exc:
+        _read_failed(file, exc)
+    _finish_import(report, quarantine_out)
+
+
+@import_group.command(name="unitgrids")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--crs", type=CRS_CHOICE, default="wgs84", show_default=True, help="Coordinate system of the file."
+)
+@click.option(
+    "--id-field", default=None, help="Column with the 14/15-digit unit-grid code (default: code …)."
+)
+@click.option("--name-field", default=None, help="Column with the unit grid's name.")
+@click.option(
+    "--parent-field", default=None, help="Column with the community code (default: the code's first 12)."
+)
+@click.option("--layer", default=None, help="Layer to read from a GeoPackage with several layers.")
+@QUARANTINE_OPTION
+@click.pass_context
+def import_unitgrids_cmd(
+    ctx: click.Context,
+    file: Path,
+    crs: str,
+    id_field: str | None,
+    name_field: str | None,
+    parent_field: str | None,
+    layer: str | None,
+    quarantine_out: Path | None,
+) -> None:
+    """Import official unit-grid polygons (单元网格, 14- or 15-digit codes) as the finest area level.
+
+    Malformed codes are quarantined (invalid_unit_grid_code). Example:
+    gridpatrol import unitgrids data/geo/demo/unit_grids.geojson
+    """
+    from cases.areas import import_areas
+    from cases.importing import ImportReadError
+
+    try:
+        report = import_areas(
+            file,
+            _engine(ctx),
+            level="unit_grid",
             crs=crs,
             id_field=id_field,
             name_field=name_field,

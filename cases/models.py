@@ -17,7 +17,7 @@ from cases.types import UTCDateTime
 
 CASE_SOURCES = ("hotline", "patrol", "wechat", "video", "other")
 CASE_KINDS = ("component", "event")
-AREA_LEVELS = ("city", "district", "subdistrict", "community")
+AREA_LEVELS = ("city", "district", "subdistrict", "community", "unit_grid")
 COORDINATE_SYSTEMS = ("wgs84", "gcj02", "bd09")
 ROLES = ("inspector", "operator", "dispatcher", "department", "supervisor", "planner", "manager", "admin")
 
@@ -51,7 +51,7 @@ class Department(Base):
 
 
 class Area(Base):
-    """An administrative area: district → subdistrict (街道) → community (社区), polygon in WGS-84 WKB."""
+    """An area: district → subdistrict (街道) → community (社区) → unit grid (单元网格); WGS-84 WKB."""
 
     __tablename__ = "areas"
     __table_args__ = (sa.CheckConstraint(_in("level", AREA_LEVELS), name="level"),)

@@ -26,7 +26,8 @@ import shapely
 
 from grid.coords import transform_geometries
 
-AREA_LEVELS = ("city", "district", "subdistrict", "community")
+#: Administrative levels, coarse to fine; ``unit_grid`` is the official 14/15-digit unit grid (单元网格).
+AREA_LEVELS = ("city", "district", "subdistrict", "community", "unit_grid")
 SOURCE_CRSES = ("wgs84", "gcj02", "bd09")
 #: Output columns of :func:`read_areas`, in order.
 AREA_COLUMNS = ("area_id", "name", "level", "parent_id", "geometry", "area_m2", "source_crs")
@@ -124,6 +125,8 @@ def read_areas(
     problems = pd.DataFrame(pd.NA, index=raw.index, columns=["reason", "detail", "field"], dtype="object")
     no_id = attrs["area_id"].isna().to_numpy()
     problems.loc[no_id, :] = ["missing_field", f"no area code in column {fields['id']!r}", fields["id"]]
+    if level == "unit_grid":
+        _check_unit_grid_codes(attrs, problems, fields["id"])
 
     geoms = _check_geometries(lonlat.to_numpy(), problems, attrs["area_id"], notes)
     ok = problems["reason"].isna().to_numpy()
@@ -140,6 +143,17 @@ def read_areas(
     areas = _areas_frame(attrs[keep], geoms[keep], level, crs, notes)
     areas.attrs = {ATTR_ROWS_READ: len(raw), ATTR_DUPLICATES: int(repeats.sum()), ATTR_WARNINGS: notes}
     return areas, quarantine
+
+
+def _check_unit_grid_codes(attrs: pd.DataFrame, problems: pd.DataFrame, id_field: str) -> None:
+    """Quarantine malformed unit-grid codes; a missing parent defaults to the code's community (12 digits)."""
+    from grid.unitgrids import check_unit_grid_codes
+
+    bad = check_unit_grid_codes(attrs["area_id"])
+    bad = bad[~bad["reason"].isin(["missing", "duplicate"])]  # handled as missing_field / duplicates
+    for row, code, reason, detail in bad.itertuples(index=False):
+        problems.iloc[row] = ["invalid_unit_grid_code", f"{code!r}: {reason}: {detail}", id_field]
+    attrs["parent_id"] = attrs["parent_id"].fillna(attrs["area_id"].str.slice(0, 12))
 
 
 def geodesic_area_m2(geoms: npt.ArrayLike) -> npt.NDArray[np.float64]:
