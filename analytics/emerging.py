@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from analytics._validate import TooFewPeriodsError, check_int, check_probability
 from analytics.cube import CaseCube
-from analytics.hotspots import benjamini_hochberg, two_sided_p
+from analytics.hotspots import _with_polygons, benjamini_hochberg, two_sided_p
 from analytics.recurrence import run_lengths
 from analytics.weights import DiskWeights, disk_weights
 from grid.cells import CELL_COL_NAME
@@ -130,6 +131,10 @@ class EmergingResult:
                 "gi_p": self.p[:, -1],
             }
         )
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """:meth:`to_frame` with the cell polygons (EPSG:4326)."""
+        return _with_polygons(self.to_frame())
 
 
 def _space_time_gi(y: FloatArray, weights: DiskWeights, time_step: int) -> FloatArray:
