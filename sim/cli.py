@@ -31,6 +31,12 @@ import click
     help="Output folder (replaced if it exists).",
 )
 @click.option("--no-load", is_flag=True, help="Only write the files; do not import them into the database.")
+@click.option(
+    "--users-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File the demo users' generated passwords are appended to  [default: <data dir>/demo-users.txt].",
+)
 def demo_data(
     seed: int,
     days: int,
@@ -40,6 +46,7 @@ def demo_data(
     area_km2: float,
     out_dir: Path,
     no_load: bool,
+    users_file: Path | None,
 ) -> None:
     """Simulate a Nantong-like demo city (geography, inspectors, cases, GPS tracks, ground truth).
 
@@ -71,21 +78,22 @@ def demo_data(
     )
     if no_load:
         return
-    from cases.db import init_db, make_engine
+    from cases.db import data_dir, init_db, make_engine
     from sim.load import load_demo
 
-    ctx = click.get_current_context()
-    root = ctx.find_root()
+    root = click.get_current_context().find_root()
     db_url = root.obj.get("db_url") if isinstance(root.obj, dict) else None
     engine = make_engine(db_url)
     init_db(engine)
-    try:
-        reports = load_demo(out_dir, engine)
-    except ImportError as exc:
-        click.echo(f"files written, but not loaded: an importer is missing ({exc})", err=True)
-        return
+    users_file = users_file or data_dir() / "demo-users.txt"
+    reports = load_demo(out_dir, engine, users_file=users_file)
+    users = reports.pop("users")
     for name, report in reports.items():
-        click.echo(f"{name}: {report.summary() if hasattr(report, 'summary') else report}")
+        click.echo(f"{name}: {report.summary()}")
+    click.echo(f"created {len(users)} demo user(s)")
+    if users_file.exists():
+        click.echo(f"demo users and passwords ({users_file}):")
+        click.echo(users_file.read_text(encoding="utf-8").rstrip())
 
 
 if __name__ == "__main__":

@@ -173,30 +173,24 @@ def build_intensity(geo: Geography, cfg: DemoConfig, rng: np.random.Generator) -
 
 
 def weekly_truth(intensity: Intensity, geo: Geography, cfg: DemoConfig) -> pd.DataFrame:
-    """Expected counts per (cell, ISO week, category): background and with near-repeat offspring.
+    """The truth cube: expected problems per (cell, ISO week), one float32 column per category code.
 
-    ``week`` is the ISO week label ``YYYY-Www`` of the local date. ``expected`` adds the stationary mean of
-    the near-repeat offspring (background / (1 − n_k)) at the parent's cell.
+    One row per cell of the study area and ISO week the period touches, zeros included, sorted by cell
+    then week. ``week`` is the ISO week label ``YYYY-Www`` of the local date. Values add the stationary
+    mean of the near-repeat offspring to the background (background / (1 − n_k), offspring counted at the
+    parent's cell); the background alone is ``value × (1 − n_k)`` with n_k from ``config.json``
+    (``contagion``).
     """
     dates = pd.date_range(cfg.start, periods=cfg.days, freq="D")
     iso = dates.isocalendar()
     labels = (iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)).to_numpy()
     uniq, week_of_day = np.unique(labels, return_inverse=True)
     n_cells, n_cat = intensity.affinity.shape
-    acc = np.zeros((len(uniq), n_cells, n_cat), dtype=np.float32)
+    acc = np.zeros((n_cells, len(uniq), n_cat), dtype=np.float32)
     for d in range(cfg.days):
-        acc[week_of_day[d]] += intensity.day(d).astype(np.float32)
-    bg = acc.ravel()
-    flat = np.flatnonzero(bg > 0)
-    w, rem = np.divmod(flat, n_cells * n_cat)
-    c, k = np.divmod(rem, n_cat)
-    mult = (1.0 / (1.0 - intensity.branching)).astype(np.float32)
-    return pd.DataFrame(
-        {
-            "cell": geo.cells["cell"].to_numpy()[c],
-            "week": pd.Categorical.from_codes(w, categories=uniq),
-            "category_code": pd.Categorical.from_codes(k, categories=list(cfg.category_codes)),
-            "expected_background": bg[flat],
-            "expected": bg[flat] * mult[k],
-        }
-    )
+        acc[:, week_of_day[d], :] += intensity.day(d).astype(np.float32)
+    acc *= (1.0 / (1.0 - intensity.branching)).astype(np.float32)
+    frame = pd.DataFrame(acc.reshape(-1, n_cat), columns=list(cfg.category_codes))
+    frame.insert(0, "week", pd.Categorical.from_codes(np.tile(np.arange(len(uniq)), n_cells), uniq))
+    frame.insert(0, "cell", np.repeat(geo.cells["cell"].to_numpy(), len(uniq)))
+    return frame

@@ -15,7 +15,9 @@ deadline at the end; 结案率 = closed / should-close; 按期结案率 = closed
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from cases.calendar import WorkingCalendar
 from cases.deadlines import DeadlineTable, deadlines_for
@@ -58,7 +60,8 @@ def simulate_lifecycle(
     out = cases.copy()
     n = len(out)
     code = out["category_code"].to_numpy().astype(str)
-    capable = np.array([c.startswith(_URGENT_CAPABLE) for c in code]) if n else np.zeros(0, bool)
+    codes, code_of = np.unique(code, return_inverse=True)
+    capable = np.array([c.startswith(_URGENT_CAPABLE) for c in codes.tolist()], dtype=bool)[code_of]
     p_urgent = min(1.0, cfg.urgent_share / max(capable.mean(), 1e-9)) if n else 0.0
     u = rng.random(n)
     urgency = np.where(capable & (u < p_urgent), "urgent", np.where(rng.random(n) < 0.08, "high", "normal"))
@@ -73,7 +76,8 @@ def simulate_lifecycle(
     deadline = deadlines_for(code, urgency, dispatched, table=DeadlineTable(), calendar=cal)
     limit_h = np.where(wall, (deadline - dispatched) / _H, cal.working_time_between(dispatched, deadline))
     # outcome classes, lateness varied by department but with the configured mean
-    a, b, late_w = (np.array([_DEPT.get(k, (2.0, 3.0, 1.0))[j] for k in dept_key]) for j in range(3))
+    keys, key_of = np.unique(np.asarray(dept_key, dtype=str), return_inverse=True)
+    a, b, late_w = np.array([_DEPT.get(k, (2.0, 3.0, 1.0)) for k in keys.tolist()]).reshape(-1, 3)[key_of].T
     p_stuck = 1.0 - cfg.closure_rate
     p_late = (cfg.closure_rate - cfg.on_time_rate) * late_w / max(late_w.mean(), 1e-9) if n else late_w
     r = rng.random(n)
@@ -141,43 +145,69 @@ def period_end(cfg: DemoConfig) -> pd.Timestamp:
 
 
 def case_events(cases: pd.DataFrame) -> pd.DataFrame:
-    """The append-only status history implied by the timestamps (one row per transition)."""
-    parts = []
+    """The append-only status history implied by the timestamps (one row per transition).
 
-    def ev(mask, at, frm, to, actor, note):
-        m = mask & at.notna()
-        parts.append(
-            pd.DataFrame(
-                {
-                    "case_id": cases["case_id"][m],
-                    "at": at[m],
-                    "from_status": frm,
-                    "to_status": to,
-                    "actor": actor[m] if isinstance(actor, pd.Series) else actor,
-                    "note": note,
-                    "_k": len(parts),
-                }
-            )
-        )
-
-    true = pd.Series(True, index=cases.index)
-    patrol = cases["source"] == "patrol"
+    Columns ``case_id``, ``at`` (UTC), ``from_status``, ``to_status``, ``actor``, ``note`` (strings);
+    sorted by case, time and the order of the transitions below. Built column-wise in Arrow.
+    """
+    n = len(cases)
+    rank = _case_rank(cases["case_id"].to_numpy())
+    patrol = (cases["source"] == "patrol").to_numpy()
     reporter = cases["reported_by"].where(patrol, cases["source"])
     checker = cases["beat_owner"].fillna("supervisor")
-    ev(true, cases["reported_at"], None, "reported", reporter, "上报")
-    ev(patrol, cases["reported_at"], "reported", "verified", reporter, "监督员上报即核实")
-    ev(~patrol, cases["_verify_at"], "reported", "verified", checker, "现场核实")
-    ev(cases["_cancelled"], cases["_verify_at"], "verified", "cancelled", "operator", "核实不属实，作废")
-    ev(true, cases["registered_at"], "verified", "registered", "shift_leader", "立案")
-    ev(true, cases["dispatched_at"], "registered", "dispatched", "dispatcher", cases["department"])
-    ev(true, cases["_first_resolved_at"], "dispatched", "resolved", cases["department"], "处置反馈")
-    ev(true, cases["_rework_at"], "resolved", "dispatched", checker, "核查未通过，返工")
-    ev(true, cases["resolved_at"], "dispatched", "resolved", cases["department"], "处置反馈")
-    ev(true, cases["verified_at"], "resolved", "checked", checker, "现场核查通过")
-    ev(true, cases["closed_at"], "checked", "closed", "shift_leader", "结案")
-    events = pd.concat(parts, ignore_index=True)
-    events = events.sort_values(["case_id", "at", "_k"], kind="stable").drop(columns="_k")
-    return events.reset_index(drop=True)
+    dept = cases["department"]
+    every = np.ones(n, dtype=bool)
+    cancelled = cases["_cancelled"].to_numpy(dtype=bool)
+    spec = (
+        (every, "reported_at", None, "reported", reporter, "上报"),
+        (patrol, "reported_at", "reported", "verified", reporter, "监督员上报即核实"),
+        (~patrol, "_verify_at", "reported", "verified", checker, "现场核实"),
+        (cancelled, "_verify_at", "verified", "cancelled", "operator", "核实不属实，作废"),
+        (every, "registered_at", "verified", "registered", "shift_leader", "立案"),
+        (every, "dispatched_at", "registered", "dispatched", "dispatcher", dept),
+        (every, "_first_resolved_at", "dispatched", "resolved", dept, "处置反馈"),
+        (every, "_rework_at", "resolved", "dispatched", checker, "核查未通过，返工"),
+        (every, "resolved_at", "dispatched", "resolved", dept, "处置反馈"),
+        (every, "verified_at", "resolved", "checked", checker, "现场核查通过"),
+        (every, "closed_at", "checked", "closed", "shift_leader", "结案"),
+    )
+    rows, at, kind = [], [], []
+    cols: dict[str, list[pa.Array]] = {"from_status": [], "to_status": [], "actor": [], "note": []}
+    for k, (mask, col, f, t, who, what) in enumerate(spec):
+        times = pd.DatetimeIndex(cases[col]).as_unit("ns").asi8
+        m = np.flatnonzero(mask & (times != np.iinfo(np.int64).min))
+        rows.append(m)
+        at.append(times[m])
+        kind.append(np.full(len(m), k, dtype=np.int8))
+        for name, value in zip(cols, (f, t, who, what), strict=True):
+            cols[name].append(_take_or_repeat(value, m))
+    row, at_ns, k_all = np.concatenate(rows), np.concatenate(at), np.concatenate(kind)
+    order = pa.array(np.lexsort((k_all, at_ns, rank[row])))
+    table = pa.table(
+        {
+            "case_id": pa.array(cases["case_id"], pa.string()).take(pa.array(row)).take(order),
+            "at": pa.array(at_ns, pa.timestamp("ns", tz="UTC")).take(order),
+            **{name: pa.concat_arrays(parts).take(order) for name, parts in cols.items()},
+        }
+    )
+    return table.to_pandas()
+
+
+def _take_or_repeat(value: pd.Series | str | None, rows: npt.NDArray[np.int64]) -> pa.Array:
+    """``value[rows]`` of a string Series, or a constant string (or null) repeated ``len(rows)`` times."""
+    if isinstance(value, pd.Series):
+        return pa.array(value, pa.string()).take(pa.array(rows))
+    return pa.nulls(len(rows), pa.string()) if value is None else pa.repeat(pa.scalar(value), len(rows))
+
+
+def _case_rank(case_id: np.ndarray) -> npt.NDArray[np.int64]:
+    """Rank of each case id in sorted order (the identity when the ids are sorted already, as made here)."""
+    ids = pd.Index(case_id)
+    if ids.is_monotonic_increasing:
+        return np.arange(len(ids), dtype=np.int64)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(case_id, kind="stable")] = np.arange(len(ids))
+    return rank
 
 
 def rates(cases: pd.DataFrame, end: pd.Timestamp) -> dict[str, float]:

@@ -43,7 +43,7 @@ def write_all(city: DemoCity, out: Path) -> None:
     _people(city, out / "people")
     _cases(city, out / "cases")
     _truth(city, out / "truth")
-    write_manifest(out)
+    write_manifest(out, known=city.tracks.sha256)
 
 
 def _geo(city: DemoCity, d: Path) -> None:
@@ -111,8 +111,7 @@ def _geo(city: DemoCity, d: Path) -> None:
     )
     write_geoparquet(geo.unit_grids, d / "unit_grids.parquet", row_group_size=rg)
     c = geo.cells
-    polys = _h3.cell_polygons(c["cell"].to_numpy())
-    area = shapely.area(fr_local(fr, polys))
+    polys, area = _h3.cell_polygons(c["cell"].to_numpy())
     write_geoparquet(
         gpd.GeoDataFrame(
             {
@@ -134,11 +133,6 @@ def _geo(city: DemoCity, d: Path) -> None:
         d / "cells.parquet",
         row_group_size=rg,
     )
-
-
-def fr_local(fr, geoms):
-    """Geometries in lon/lat to the simulator's local metres."""
-    return shapely.transform(np.asarray(geoms), lambda c: np.column_stack(fr.to_xy(c[:, 1], c[:, 0])))
 
 
 def _owner(city: DemoCity) -> np.ndarray:

@@ -119,7 +119,7 @@ def assignments_frame(people: People, geo: Geography, cfg: DemoConfig) -> pd.Dat
             "inspector_id": people.inspectors["inspector_id"].to_numpy()[people.beat[has]],
             "cell": _h3.to_strings(geo.cells["cell"].to_numpy()[has]),
             "valid_from": valid_from.isoformat().replace("+00:00", "Z"),
-            "valid_to": "",
+            "valid_to": None,
         }
     )
     return out.sort_values(["inspector_id", "cell"], kind="stable").reset_index(drop=True)

@@ -1,19 +1,22 @@
 """Each inspector's intended patrol loop: a closed walk over every street of the beat, as a polyline.
 
 The beat's streets (edges with any point in one of the beat's cells) are doubled, so every node has even
-degree, and walked as an Eulerian circuit: each street is passed twice per loop. Pieces of the beat that the
-street graph does not connect are joined by shortest paths. The loop is precomputed once; tracks then only
-interpolate along its cumulative distance (:mod:`sim.tracks`).
+degree, and walked as an Eulerian circuit (Hierholzer's algorithm): each street is passed twice per loop.
+Pieces of the beat that the street graph does not connect are joined by shortest paths (scipy Dijkstra on
+street lengths). The loop is precomputed once; tracks then only interpolate along its cumulative distance
+(:mod:`sim.tracks`).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from sim import _h3
 from sim.config import DemoConfig
@@ -42,15 +45,12 @@ class Route:
         return self.lookup_cell[np.minimum(k, len(self.lookup_cell) - 1)]
 
 
-def street_graph(geo: Geography) -> nx.Graph:
-    """The street network as an undirected networkx graph (node ids, ``length_m`` and ``kind`` on edges)."""
-    g = nx.Graph()
-    e = geo.edges
-    g.add_nodes_from(geo.nodes["node"].tolist())
-    g.add_weighted_edges_from(
-        zip(e["u"].tolist(), e["v"].tolist(), e["length_m"].tolist(), strict=True), weight="length_m"
-    )
-    return g
+def street_graph(geo: Geography) -> sp.csr_matrix:
+    """The street network as a symmetric sparse matrix of street lengths (m), indexed by node id."""
+    e, n = geo.edges, len(geo.nodes)
+    u, v, w = e["u"].to_numpy(), e["v"].to_numpy(), e["length_m"].to_numpy(dtype=float)
+    g = sp.coo_matrix((w, (u, v)), shape=(n, n)).tocsr()
+    return (g + g.T).tocsr()
 
 
 def build_routes(
@@ -75,21 +75,57 @@ def build_routes(
     return routes
 
 
-def _loop_nodes(g: nx.Graph, u: np.ndarray, v: np.ndarray, rng: np.random.Generator) -> list[int]:
-    m = nx.MultiGraph()
-    for a, b in zip(u.tolist(), v.tolist(), strict=True):
-        m.add_edge(a, b)
-        m.add_edge(a, b)
-    comps = [sorted(c) for c in nx.connected_components(m)]
-    comps.sort(key=lambda c: (-len(c), c[0]))
-    for comp in comps[1:]:
-        path = nx.shortest_path(g, comps[0][0], comp[0], weight="length_m")
-        for a, b in itertools.pairwise(path):
-            m.add_edge(a, b)
-            m.add_edge(a, b)
-    start = sorted(m.nodes)[int(rng.integers(m.number_of_nodes()))]
-    circuit = list(nx.eulerian_circuit(m, source=start))
-    return [circuit[0][0], *[b for _, b in circuit]]
+def _loop_nodes(g: sp.csr_matrix, u: np.ndarray, v: np.ndarray, rng: np.random.Generator) -> list[int]:
+    """Node sequence of a closed walk passing every street (u, v) twice, pieces joined by shortest paths."""
+    nodes = np.unique(np.concatenate([u, v]))
+    iu, iv = np.searchsorted(nodes, u), np.searchsorted(nodes, v)
+    sub = sp.coo_matrix((np.ones(len(u)), (iu, iv)), shape=(len(nodes), len(nodes)))
+    n_comp, label = connected_components(sub, directed=False)
+    comps = sorted((nodes[label == c] for c in range(n_comp)), key=lambda c: (-len(c), int(c[0])))
+    eu, ev = u.tolist(), v.tolist()
+    if n_comp > 1:
+        source = int(comps[0][0])
+        _, pred = dijkstra(g, directed=False, indices=source, return_predecessors=True)
+        for comp in comps[1:]:
+            path = [int(comp[0])]
+            while path[-1] != source:
+                if pred[path[-1]] < 0:
+                    msg = f"street node {comp[0]} cannot be reached from node {source}: the network is split"
+                    raise RuntimeError(msg)
+                path.append(int(pred[path[-1]]))
+            for a, b in itertools.pairwise(path[::-1]):
+                eu.append(a)
+                ev.append(b)
+    all_nodes = sorted(set(eu) | set(ev))
+    start = all_nodes[int(rng.integers(len(all_nodes)))]
+    return _eulerian_circuit(eu + eu, ev + ev, start)
+
+
+def _eulerian_circuit(eu: list[int], ev: list[int], start: int) -> list[int]:
+    """Hierholzer's algorithm: nodes of a closed walk using every edge ``(eu[k], ev[k])`` once.
+
+    Every node must have even degree and the edges must be connected (true for doubled, joined streets).
+    """
+    adj: dict[int, list[int]] = defaultdict(list)
+    for k, (a, b) in enumerate(zip(eu, ev, strict=True)):
+        adj[a].append(k)
+        adj[b].append(k)
+    used = bytearray(len(eu))
+    nxt: dict[int, int] = defaultdict(int)
+    stack, out = [start], []
+    while stack:
+        x = stack[-1]
+        edges, k = adj[x], nxt[x]
+        while k < len(edges) and used[edges[k]]:
+            k += 1
+        nxt[x] = k
+        if k == len(edges):
+            out.append(stack.pop())
+        else:
+            e = edges[k]
+            used[e] = 1
+            stack.append(ev[e] if eu[e] == x else eu[e])
+    return out[::-1]
 
 
 def _route(x: np.ndarray, y: np.ndarray) -> Route:

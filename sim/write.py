@@ -3,8 +3,10 @@
 Parquet files are written by pyarrow with a fixed row-group size, zstd compression, no pandas index and no
 time stamps in the metadata (pyarrow writes none; ``created_by`` is the library version). GeoParquet files
 carry the GeoParquet 1.0 ``geo`` metadata written here (WKB geometry, EPSG:4326). GeoJSON is written with
-sorted keys and full-precision coordinates (shared
-vertices stay identical, so the polygons keep tiling exactly). CSV uses ISO 8601 UTC times with a ``Z``.
+sorted keys and full-precision coordinates (shared vertices stay identical, so the polygons keep tiling
+exactly). CSV is written by pyarrow (UTF-8, ``\n`` line ends, every string quoted, empty field = null) with
+ISO 8601 UTC times ending in ``Z``. Large files can be hashed while they are written
+(:func:`write_parquet_hashed`) so the manifest does not read them again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import shapely
 
@@ -28,24 +32,57 @@ def write_parquet(
     *,
     row_group_size: int = 131_072,
     metadata: dict[str, str] | None = None,
+    compression_level: int = 3,
 ) -> Path:
     """Write a table deterministically (fixed row groups, zstd, byte-stream-split floats)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write(table, path, row_group_size, metadata, compression_level)
+    return path
+
+
+def write_parquet_hashed(
+    table: pa.Table,
+    path: Path,
+    *,
+    row_group_size: int = 131_072,
+    compression_level: int = 3,
+    statistics: bool | list[str] = True,
+) -> str:
+    """Write like :func:`write_parquet` through an in-memory buffer; return the file's sha256 (hex).
+
+    ``statistics`` names the columns that get row-group min/max statistics (``True``: all).
+    """
+    sink = pa.BufferOutputStream()
+    _write(table, sink, row_group_size, None, compression_level, statistics)
+    data = sink.getvalue()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        fh.write(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write(
+    table: pa.Table | pd.DataFrame,
+    where: Path | pa.NativeFile,
+    row_group_size: int,
+    metadata: dict[str, str] | None,
+    compression_level: int,
+    statistics: bool | list[str] = True,
+) -> None:
     if isinstance(table, pd.DataFrame):
         table = pa.Table.from_pandas(table, preserve_index=False)
     table = table.replace_schema_metadata({k.encode(): v.encode() for k, v in (metadata or {}).items()})
-    path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(
         table,
-        path,
+        where,
         row_group_size=row_group_size,
         compression="zstd",
-        compression_level=3,
+        compression_level=compression_level,
         use_dictionary=_dictionary_columns(table.schema),
         column_encoding=_encodings(table.schema),
-        write_statistics=True,
+        write_statistics=statistics,
         store_schema=True,
     )
-    return path
 
 
 def _dictionary_columns(schema: pa.Schema) -> list[str]:
@@ -124,34 +161,44 @@ def _json(v: Any) -> Any:
     return v
 
 
-def iso_utc(values: pd.Series) -> pd.Series:
-    """tz-aware times as ``YYYY-MM-DDTHH:MM:SSZ`` strings (empty for NaT)."""
-    s = pd.to_datetime(values, utc=True)
-    return s.dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+def iso_utc(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """tz-aware Arrow timestamps as ``YYYY-MM-DDTHH:MM:SSZ`` strings (whole seconds, UTC; null stays null)."""
+    naive = pc.cast(values, pa.timestamp(values.type.unit, tz="UTC")).cast(pa.timestamp("s"), safe=False)
+    text = pc.replace_substring(pc.cast(naive, pa.string()), " ", "T")
+    return pc.binary_join_element_wise(text, "Z", "")
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a CSV (UTF-8, ``\\n`` line ends, datetimes as ISO UTC)."""
-    out = frame.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            out[col] = iso_utc(out[col])
+def write_csv(frame: pd.DataFrame | pa.Table, path: Path) -> Path:
+    """Write a CSV with pyarrow: UTF-8, ``\\n`` line ends, strings quoted, tz-aware times as ISO UTC ``Z``."""
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    for k, f in enumerate(table.schema):
+        if pa.types.is_timestamp(f.type):
+            if f.type.tz is None:
+                msg = f"{path.name}: column {f.name!r} holds naive times; give tz-aware (UTC) times"
+                raise ValueError(msg)
+            table = table.set_column(k, f.name, iso_utc(table.column(k)))
     path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    pacsv.write_csv(table.replace_schema_metadata(None), path, pacsv.WriteOptions(quoting_style="needed"))
     return path
 
 
-def manifest(out_dir: Path) -> dict[str, str]:
-    """sha256 of every file under ``out_dir`` (relative POSIX paths, sorted), excluding the manifest."""
+def manifest(out_dir: Path, known: dict[str, str] | None = None) -> dict[str, str]:
+    """sha256 of every file under ``out_dir`` (relative POSIX paths, sorted), excluding the manifest.
+
+    ``known`` maps relative paths to digests computed when those files were written (not read again).
+    """
+    known = known or {}
     out = {}
     for p in sorted(out_dir.rglob("*")):
         if p.is_file() and p.name != "manifest.json":
-            out[p.relative_to(out_dir).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+            rel = p.relative_to(out_dir).as_posix()
+            out[rel] = known[rel] if rel in known else hashlib.sha256(p.read_bytes()).hexdigest()
     return out
 
 
-def write_manifest(out_dir: Path) -> Path:
-    """Write ``manifest.json`` with every file's sha256."""
+def write_manifest(out_dir: Path, known: dict[str, str] | None = None) -> Path:
+    """Write ``manifest.json`` with every file's sha256 (see :func:`manifest`)."""
     path = out_dir / "manifest.json"
-    path.write_text(json.dumps(manifest(out_dir), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    text = json.dumps(manifest(out_dir, known), indent=1, sort_keys=True) + "\n"
+    path.write_text(text, encoding="utf-8")
     return path

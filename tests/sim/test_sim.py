@@ -166,7 +166,10 @@ def test_truth_files(city, small_out: Path) -> None:
     finds = pd.read_parquet(truth / "patrol_finds.parquet")
     assert len(finds) == (city.cases["source"] == "patrol").sum()
     inten = pd.read_parquet(truth / "intensity.parquet")
-    assert abs(inten["expected"].sum() / len(city.problems) - 1) < 0.05
+    codes = list(city.config.category_codes)
+    assert list(inten.columns) == ["cell", "week", *codes]
+    assert len(inten) == len(city.geography.cells) * inten["week"].nunique()
+    assert abs(inten[codes].to_numpy(dtype=float).sum() / len(city.problems) - 1) < 0.05
     routes = gpd.read_parquet(truth / "routes.parquet")
     assert len(routes) == len(city.people.inspectors)
 
