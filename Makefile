@@ -1,5 +1,6 @@
 # GridPatrol: two commands set up everything on a fresh machine.
-#   make demo   install, initialise the database, serve the app on http://localhost:8501
+#   make demo   install, initialise the database, generate and load the demo city if missing,
+#               serve the app on http://localhost:8501
 #   make test   install, run every test
 PYTHON ?= python3
 VENV := .venv
@@ -28,6 +29,7 @@ lock:
 
 demo: install
 	$(BIN)/gridpatrol init
+	test -f data/geo/demo/manifest.json || $(BIN)/gridpatrol demo-data --out data/geo/demo
 	$(BIN)/gridpatrol users demo
 	$(BIN)/streamlit run app/streamlit_app.py --server.port 8501 --server.headless true --browser.gatherUsageStats false
 

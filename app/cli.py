@@ -367,15 +367,16 @@ def users_list_cmd(ctx: click.Context) -> None:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("data/demo-users.txt"),
-    show_default=True,
-    help="File the generated passwords are appended to (keep it private).",
+    default=None,
+    help="File the generated passwords are appended to (keep it private)  [default: <data dir>/demo-users.txt].",
 )
 @click.pass_context
-def users_demo_cmd(ctx: click.Context, inspector_id: str | None, out: Path) -> None:
+def users_demo_cmd(ctx: click.Context, inspector_id: str | None, out: Path | None) -> None:
     """Create one demo user per role (demo-admin, demo-manager …) and print their passwords."""
+    from cases.db import data_dir
     from cases.users import ensure_demo_users
 
+    out = out or data_dir() / "demo-users.txt"
     created = ensure_demo_users(_engine(ctx), inspector_id=inspector_id)
     if created:
         out.parent.mkdir(parents=True, exist_ok=True)
