@@ -368,7 +368,7 @@ def users_list_cmd(ctx: click.Context) -> None:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="File the generated passwords are appended to (keep it private)  [default: <data dir>/demo-users.txt].",
+    help="File the new passwords are appended to (keep it private)  [default: <data dir>/demo-users.txt].",
 )
 @click.pass_context
 def users_demo_cmd(ctx: click.Context, inspector_id: str | None, out: Path | None) -> None:
