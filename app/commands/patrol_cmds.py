@@ -92,8 +92,22 @@ def import_tracks(files: tuple[Path, ...], inspector: str | None, mapping: Path 
 @click.option(
     "--tiles", default="osm", show_default=True, help="Base map of the HTML map (osm, gaode, none …)."
 )
+@click.option(
+    "--tracks",
+    "tracks_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Track store (day=YYYY-MM-DD/ folders)  [default: <data dir>/tracks; demo: data/geo/demo/tracks].",
+)
 def coverage_cmd(
-    start, end, inspector: str | None, out: Path, backend: str, timezone: str, tiles: str
+    start,
+    end,
+    inspector: str | None,
+    out: Path,
+    backend: str,
+    timezone: str,
+    tiles: str,
+    tracks_dir: Path | None,
 ) -> None:
     """Patrol coverage per H3 cell: minutes present, visits, distinct inspectors, last visit.
 
@@ -109,7 +123,8 @@ def coverage_cmd(
         click.echo(f"error: --out must end in .csv, .parquet or .html; got {out.name}", err=True)
         sys.exit(2)
     reduce = fine_cube_dask if backend == "dask" else fine_cube_from_store
-    fine = reduce(data_dir() / "tracks", start.date(), end.date(), inspector=inspector, timezone=timezone)
+    root = tracks_dir or data_dir() / "tracks"
+    fine = reduce(root, start.date(), end.date(), inspector=inspector, timezone=timezone)
     summary = cell_summary(fine)
     summary.insert(1, "h3", cells_to_strings(summary["cell"].to_numpy()))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -143,7 +158,6 @@ def _coverage_html(cells, tiles: str) -> str:
                "last_visit": "last visit (UTC)"}  # fmt: skip
     cells_layer(frame, fill=fill, tooltip=tooltip, tiles=tiles, name="coverage").add_to(m)
     return standalone_html(m)
-
 
 
 COMMANDS = [coverage_cmd]
