@@ -1,0 +1,304 @@
+"""Bulk writes of imported rows: insert, compare-and-update, key look-ups, the batch and quarantine records.
+
+All functions take an open :class:`~sqlalchemy.engine.Connection` inside the importer's transaction, so a
+failure anywhere rolls the whole file back.
+
+Speed: SQLAlchemy Core ``executemany`` with values converted column-wise beforehand (no ORM objects). On
+SQLite, new rows go straight to the DBAPI (``exec_driver_sql``) with times pre-formatted exactly as
+:class:`cases.types.UTCDateTime` stores them (naive UTC text ``YYYY-MM-DD HH:MM:SS.ffffff``), which skips a
+Python call per value (``tests/cases/test_import_store.py`` proves the round trip), and columns that are
+NULL in every row of a chunk are left out of the statement. Other backends (PostgreSQL) go through the
+typed Core table, which binds tz-aware datetimes. Key look-ups send all keys of a chunk as one parameter
+(SQLite ``json_each``, PostgreSQL ``= ANY(array)``) instead of thousands of bound ``IN`` parameters.
+A large load into a small SQLite table drops the table's secondary indexes and rebuilds them before commit
+(:func:`deferred_indexes`): building an index from sorted data is much cheaper than updating it row by row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gc
+import json
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cases.models import ImportBatch, QuarantineRow
+from cases.report import ImportReport
+
+__all__ = [
+    "begin_batch",
+    "deferred_indexes",
+    "fast_writes",
+    "fetch_existing",
+    "finish_batch",
+    "insert_frame",
+    "update_changed",
+    "write_quarantine",
+]
+
+#: Keys per ``IN (…)`` look-up (below PostgreSQL's 65,535 and SQLite's 32,766 parameter limits).
+LOOKUP_CHUNK = 5_000
+#: Rows per ``executemany`` call.
+WRITE_CHUNK = 50_000
+#: SQLite page cache for the import's connection (KiB, as ``PRAGMA cache_size=-N``): index pages stay hot.
+SQLITE_CACHE_KIB = 262_144
+#: Rows from which :func:`deferred_indexes` pays off (when the table holds fewer rows than the load).
+DEFER_INDEXES_MIN_ROWS = 100_000
+
+
+@contextlib.contextmanager
+def fast_writes(conn: Connection) -> Iterator[None]:
+    """Enlarge SQLite's page cache for the duration of an import (restored afterwards); no-op elsewhere."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    old = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(sa.exc.DBAPIError):
+            conn.exec_driver_sql(f"PRAGMA cache_size={int(old)}")
+
+
+@contextlib.contextmanager
+def deferred_indexes(conn: Connection, table: sa.Table, expected_rows: int) -> Iterator[bool]:
+    """Drop ``table``'s secondary indexes for a bulk load and recreate them, identically, at the end.
+
+    Only on SQLite, and only when ``expected_rows`` ≥ :data:`DEFER_INDEXES_MIN_ROWS` and ≥ the rows already
+    stored (``max(rowid)``); yields whether it did. Must run inside the import's transaction, after a first
+    write (Python's sqlite3 opens the transaction on the first DML): SQLite DDL is transactional, so a failure
+    before the end rolls the drop back and leaves the indexes as they were. Readers of a WAL database keep
+    seeing the committed indexes meanwhile.
+    """
+    if conn.dialect.name != "sqlite" or expected_rows < DEFER_INDEXES_MIN_ROWS:
+        yield False
+        return
+    stored = conn.exec_driver_sql(f"SELECT max(rowid) FROM {table.name}").scalar() or 0
+    if stored > expected_rows or not conn.in_transaction():
+        yield False
+        return
+    indexes = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        (table.name,),
+    ).all()
+    for name, _ in indexes:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield True
+    for _, sql in indexes:
+        conn.exec_driver_sql(sql)
+
+
+def begin_batch(conn: Connection, kind: str, file: str, sha256: str, started: dt.datetime) -> int:
+    """Insert the ``import_batches`` row of this run (counts 0) and return its ``batch_id``."""
+    result = conn.execute(
+        sa.insert(ImportBatch.__table__).values(
+            kind=kind,
+            source_file=file,
+            sha256=sha256,
+            started_at=started,
+            rows_read=0,
+            rows_imported=0,
+            rows_duplicate=0,
+            rows_quarantined=0,
+            rows_flagged=0,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def finish_batch(conn: Connection, batch_id: int, report: ImportReport) -> None:
+    """Store the final counts of ``report`` and the finish time on the batch row."""
+    table = ImportBatch.__table__
+    conn.execute(
+        sa.update(table)
+        .where(table.c.batch_id == batch_id)
+        .values(
+            finished_at=dt.datetime.now(dt.UTC),
+            rows_read=report.read,
+            rows_imported=report.imported,
+            rows_duplicate=report.duplicates,
+            rows_quarantined=report.quarantined,
+            rows_flagged=report.flagged,
+        )
+    )
+
+
+def write_quarantine(conn: Connection, batch_id: int, quarantine: pd.DataFrame) -> None:
+    """Insert the quarantined rows (``cases.report.QUARANTINE_COLUMNS``) for ``batch_id``."""
+    if quarantine.empty:
+        return
+    frame = pd.DataFrame(
+        {
+            "batch_id": batch_id,
+            "source_file": quarantine["file"].astype(object),
+            "line": quarantine["line"].astype(np.int64),
+            "field": quarantine["field"].astype(object),
+            "reason": quarantine["reason"].astype(object),
+            "detail": quarantine["detail"].astype(object),
+            "raw": quarantine["raw"].astype(object),
+        }
+    )
+    _execute_many(conn, sa.insert(QuarantineRow.__table__), _records(frame))
+
+
+def fetch_existing(
+    conn: Connection, table: sa.Table, keys: Sequence[str], columns: Sequence[str]
+) -> pd.DataFrame:
+    """Stored rows whose primary key is in ``keys``: a frame indexed by the key with ``columns``.
+
+    Values come through the typed table (times as tz-aware UTC datetimes).
+    """
+    (key,) = table.primary_key.columns
+    parts = []
+    unique = list(dict.fromkeys(keys))
+    step = LOOKUP_CHUNK * 20 if conn.dialect.name in ("sqlite", "postgresql") else LOOKUP_CHUNK
+    for start in range(0, len(unique), step):
+        part = unique[start : start + step]
+        query = sa.select(key, *(table.c[c] for c in columns)).where(_key_in(conn, key, part))
+        parts.extend(tuple(row) for row in conn.execute(query))
+    frame = pd.DataFrame(parts, columns=[key.name, *columns], dtype=object)
+    return frame.set_index(key.name)
+
+
+def _key_in(conn: Connection, key: sa.Column, values: list) -> sa.ColumnElement[bool]:
+    """``key IN values`` as one bound parameter where the backend allows it."""
+    if conn.dialect.name == "sqlite":
+        each = sa.func.json_each(sa.bindparam("keys", json.dumps(values)))
+        return key.in_(sa.select(sa.column("value")).select_from(each))
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return key == sa.any_(sa.bindparam("keys", values, type_=ARRAY(key.type)))
+    return key.in_(values)
+
+
+def insert_frame(
+    conn: Connection, table: sa.Table, frame: pd.DataFrame, constants: dict | None = None
+) -> None:
+    """Insert every row of ``frame`` (columns named as ``table``'s; times datetime64 UTC; NaN/NA = NULL).
+
+    ``constants`` are extra columns with one value for every row (e.g. ``import_batch``).
+    """
+    if frame.empty:
+        return
+    constants = constants or {}
+    with _gc_paused():
+        if conn.dialect.name == "sqlite":
+            columns = [c for c in frame.columns if not frame[c].isna().all()]
+            names = [*columns, *constants]
+            sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            values = [_sqlite_column(frame[c]) for c in columns]
+            values += [[v] * len(frame) for v in constants.values()]
+            # the DBAPI cursor of this transaction's connection, fed lazily: no list of a million tuples
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                cursor.executemany(sql, zip(*values, strict=True))
+            finally:
+                cursor.close()
+            return
+        _execute_many(conn, sa.insert(table), _records(frame.assign(**constants)))
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of row tuples are built (they hold no cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def update_changed(
+    conn: Connection, table: sa.Table, frame: pd.DataFrame, columns: Sequence[str], extra: dict
+) -> int:
+    """Overwrite stored rows that differ from ``frame`` in any of ``columns``; return how many changed.
+
+    ``frame`` is indexed like the input chunk and has the primary key column; ``extra`` holds constant
+    values to set on every updated row (e.g. ``import_batch``). ``version`` is incremented.
+    """
+    if frame.empty or not columns:
+        return 0
+    (key,) = table.primary_key.columns
+    stored = fetch_existing(conn, table, frame[key.name].tolist(), columns)
+    mine = frame.set_index(key.name)[list(columns)]
+    theirs = stored.reindex(mine.index)
+    changed = np.zeros(len(mine), dtype=bool)
+    for column in columns:
+        changed |= ~_same(mine[column], theirs[column])
+    todo = mine.loc[changed].reset_index()
+    if todo.empty:
+        return 0
+    params = todo.rename(columns=lambda c: f"b_{c}")
+    statement = (
+        sa.update(table)
+        .where(key == sa.bindparam(f"b_{key.name}"))
+        .values({c: sa.bindparam(f"b_{c}") for c in columns} | {"version": table.c.version + 1} | extra)
+    )
+    _execute_many(conn, statement, _records(params))
+    return len(todo)
+
+
+def _same(mine: pd.Series, stored: pd.Series) -> np.ndarray:
+    """Element-wise equality (vectorised) where two missing values are equal; times as UTC instants."""
+    if isinstance(mine.dtype, pd.DatetimeTZDtype):
+        a = mine.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        b = pd.to_datetime(stored, utc=True).dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        return (a == b) | (np.isnat(a) & np.isnat(b))
+    if mine.dtype.kind == "f":
+        a = mine.to_numpy(dtype=np.float64, na_value=np.nan)
+        b = pd.to_numeric(stored, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        return (a == b) | (np.isnan(a) & np.isnan(b))
+    kind = pa.int64() if mine.dtype.kind in "iu" else pa.string()
+    a_arr = pa.array(mine, type=kind, from_pandas=True)
+    b_arr = pa.array(stored.astype(object).where(stored.notna(), None), type=kind, from_pandas=True)
+    equal = pc.fill_null(pc.equal(a_arr, b_arr), False)
+    both_missing = pc.and_(pc.is_null(a_arr), pc.is_null(b_arr))
+    return pc.or_(equal, both_missing).to_numpy(zero_copy_only=False)
+
+
+def _execute_many(conn: Connection, statement: sa.Executable, records: list[dict]) -> None:
+    for start in range(0, len(records), WRITE_CHUNK):
+        conn.execute(statement, records[start : start + WRITE_CHUNK])
+
+
+def _sqlite_column(series: pd.Series) -> list:
+    """Python values for the DBAPI: times as UTCDateTime's SQLite text, NaN/NaT/NA as None."""
+    if isinstance(series.dtype, pd.ArrowDtype | pd.StringDtype):
+        return pa.array(series, from_pandas=True).to_pylist()
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        # Arrow formats timestamp[us] as "YYYY-MM-DD HH:MM:SS.ffffff": SQLAlchemy's SQLite DATETIME text
+        values = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        return pa.array(values, type=pa.timestamp("us"), from_pandas=True).cast(pa.string()).to_pylist()
+    return _python_column(series)
+
+
+def _python_column(series: pd.Series) -> list:
+    """Python values (float, int, str, tz-aware datetime, None) of a column; NaN, NaT and NA become None."""
+    if series.dtype.kind in "fiub" and not series.isna().any():
+        return series.to_numpy().tolist()  # numpy makes the Python numbers in C
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        out = np.array(series.dt.to_pydatetime(), dtype=object)
+    else:
+        out = np.array(series.to_numpy(dtype=object), dtype=object)  # a writable copy
+    missing = series.isna().to_numpy(dtype=bool)
+    if missing.any():
+        out[missing] = None
+    return out.tolist()
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts of Python values for Core ``executemany`` (tz-aware datetimes for typed tables)."""
+    columns = {c: _python_column(frame[c]) for c in frame.columns}
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]

@@ -1,0 +1,245 @@
+"""Import cases from CSV / xlsx / Open311 JSON into the store, losing nothing.
+
+Every input row ends in exactly one of: imported (a new ``cases`` row), duplicate (its ``case_id`` is
+stored already or appeared earlier in the file) or quarantined (a ``quarantine`` row with a stable reason
+code, see :mod:`cases.validation`). ``read == imported + duplicates + quarantined`` is checked before the
+transaction commits. Rows on a suspicious location cluster (e.g. a city-hall default geocode) are imported
+with ``location_flag = "suspicious_cluster"`` and counted as ``flagged``.
+
+Pipeline per chunk of :data:`cases.readers.CHUNK_ROWS` rows, all vectorised: read as text
+(:mod:`cases.readers`) → apply the mapping (:mod:`cases.mapping`) → parse and check
+(:mod:`cases.case_rules`) → split new / duplicate against the store → bulk insert (:mod:`cases.bulk`).
+The whole file is one transaction: a failure leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cases import bulk, readers
+from cases.case_rules import CaseContext, check_cases
+from cases.categories import load_categories
+from cases.mapping import CASE_FIELDS, Mapping, apply_mapping, column_warnings
+from cases.models import Case
+from cases.parsing import text_isin
+from cases.readers import Chunk, ImportReadError, TableSource, iter_chunks, open_table
+from cases.report import QUARANTINE_COLUMNS, ImportReport
+from cases.validation import CityArea, malformed_frame, suspicious_points
+
+__all__ = ["ON_DUPLICATE", "SUSPICIOUS_CLUSTER", "ImportReadError", "import_cases"]
+
+ON_DUPLICATE = ("skip", "update")
+#: ``cases.location_flag`` of rows on a suspicious location cluster.
+SUSPICIOUS_CLUSTER = "suspicious_cluster"
+_CASES = Case.__table__
+
+
+def import_cases(
+    path: str | Path,
+    engine: Engine,
+    *,
+    mapping: Mapping | None = None,
+    on_duplicate: str = "skip",
+    categories: str | Path | pd.DataFrame | None = None,
+) -> ImportReport:
+    """Import the cases of one file into the store (one transaction).
+
+    Parameters
+    ----------
+    path
+        CSV (any encoding, ``.gz`` ok), ``.xlsx`` or Open311 ``requests.json``.
+    engine
+        The database, migrated (``cases.db.init_db``).
+    mapping
+        Column and value mapping (:func:`cases.mapping.load_mapping`). Default: the file's columns carry
+        GridPatrol's field names (``case_id``, ``category_code`` or ``category``, ``lat``, ``lon``,
+        ``reported_at`` …), times are ISO 8601 in Asia/Shanghai, coordinates WGS-84. Required: ``case_id``,
+        ``reported_at``, ``category_code``, ``lat``, ``lon``; an empty ``source`` becomes ``"other"``.
+    on_duplicate
+        ``"skip"`` keeps a stored case as it is; ``"update"`` overwrites the fields the file supplies where
+        they differ (counted in ``updated``, and in ``duplicates``). A ``case_id`` repeated within the file
+        is always a duplicate of its first valid occurrence.
+    categories
+        The city's category table (path, or a frame with a ``code`` column). When given, codes outside it
+        are quarantined (``unknown_category``) and empty ``category_standard``/``kind`` are filled from it.
+
+    Returns
+    -------
+    ImportReport
+        Counts, the quarantined rows and warnings (clusters, DST rule applications, repeated ids,
+        unused columns); ``batch_id`` is the ``import_batches`` row.
+
+    Raises
+    ------
+    ImportReadError
+        The file cannot be read as a table at all (missing, empty, binary, undecodable, bad JSON/xlsx).
+    ValueError
+        ``on_duplicate`` is not ``"skip"`` or ``"update"``.
+
+    Notes
+    -----
+    * Times: a naive local time in a DST overlap is taken as its first (daylight-time) occurrence, one in a
+      DST gap is shifted forward; both are counted in a warning (:mod:`cases.parsing`).
+    * Locations: converted to WGS-84 from the mapping's ``crs``, indexed at H3 resolution 10. With areas in
+      the store, points outside their union (+200 m) are quarantined; a point that fits the city only when
+      swapped is ``lat_lon_swapped`` (:mod:`cases.case_rules`).
+    * Clusters: the rule and its justification are in :func:`cases.validation.suspicious_points`.
+    * Speed: about 30 µs of CPU per row on SQLite (half of it SQLite's own insert and index work); see
+      ``benchmarks/bench_import.py``.
+    """
+    if on_duplicate not in ON_DUPLICATE:
+        msg = f"`on_duplicate` was {on_duplicate!r} but is expected to be one of {list(ON_DUPLICATE)}"
+        raise ValueError(msg)
+    given = mapping is not None
+    mapping = mapping or Mapping()
+    table = categories if isinstance(categories, pd.DataFrame) or categories is None else None
+    table = load_categories(categories) if table is None and categories is not None else table
+    source = open_table(path, encoding=mapping.encoding, delimiter=mapping.delimiter, sheet=mapping.sheet)
+    report = ImportReport(kind="cases", file=str(path))
+    report.warnings.extend(_column_warnings(source, mapping, given))
+    started = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn, bulk.fast_writes(conn):
+        ctx = CaseContext(str(path), mapping, table, CityArea.from_store(conn))
+        run = _Run(
+            conn, ctx, bulk.begin_batch(conn, "cases", str(path), source.sha256, started), on_duplicate
+        )
+        with bulk.deferred_indexes(conn, _CASES, source.lines - 1):
+            for chunk in iter_chunks(source, chunksize=readers.CHUNK_ROWS):
+                run.add_chunk(chunk, report)
+            run.finish(report)
+        bulk.write_quarantine(conn, run.batch_id, report.quarantine)
+        bulk.finish_batch(conn, run.batch_id, report)
+        report.batch_id = run.batch_id
+        report.check()
+    return report
+
+
+@dataclasses.dataclass
+class _Run:
+    """State of one import across chunks."""
+
+    conn: Connection
+    ctx: CaseContext
+    batch_id: int
+    on_duplicate: str
+    points: list[pd.DataFrame] = dataclasses.field(default_factory=list)
+    quarantine: list[pd.DataFrame] = dataclasses.field(default_factory=list)
+    repeated: int = 0
+    repeated_example: str | None = None
+    blank: int = 0
+
+    def add_chunk(self, chunk: Chunk, report: ImportReport) -> None:
+        """Check, de-duplicate and write one chunk; update the counts of ``report``."""
+        report.read += len(chunk.frame) + len(chunk.malformed)
+        self.blank += chunk.blank
+        checked = check_cases(apply_mapping(chunk.frame, self.ctx.mapping, CASE_FIELDS), self.ctx)
+        self.quarantine.append(checked.problems.to_frame(self.ctx.file, chunk.line, chunk.frame))
+        if len(chunk.malformed):
+            self.quarantine.append(malformed_frame(self.ctx.file, chunk.malformed))
+        rows = checked.rows
+        new, earlier, stored = self._classify(rows)
+        if earlier.any():
+            self.repeated += int(earlier.sum())
+            first = np.flatnonzero(earlier)[0]
+            self.repeated_example = self.repeated_example or (
+                f"line {chunk.line[rows.index[first]]} (case_id {rows['case_id'].iloc[first]!r})"
+            )
+        inserted = rows if new.all() else rows.loc[new]
+        insert_rows(self.conn, inserted, {"import_batch": self.batch_id, "version": 1})
+        report.imported += len(inserted)
+        report.duplicates += int((~new).sum())
+        if self.on_duplicate == "update" and stored.any():
+            report.updated += self._update(rows.loc[stored], checked.provided)
+        located = pd.DataFrame({"lat": rows["lat"].to_numpy(), "lon": rows["lon"].to_numpy(), "new": new})
+        counts = located.groupby(["lat", "lon"], sort=False)["new"].agg(["size", "sum"])
+        self.points.append(counts.reset_index().rename(columns={"size": "rows", "sum": "new"}))
+
+    def _classify(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Masks: new rows, repeats of an earlier row of this file, and cases stored before this import."""
+        ids = rows["case_id"]
+        in_chunk = ids.duplicated(keep="first").to_numpy()
+        keys = pa.array(ids[~in_chunk], type=pa.string()).to_pylist()
+        found = bulk.fetch_existing(self.conn, _CASES, keys, ["import_batch"])
+        in_store = text_isin(ids, found.index)
+        this_file = np.zeros(len(ids), dtype=bool)
+        if in_store.any():
+            this_file = in_store & (ids.map(found["import_batch"]) == self.batch_id).to_numpy()
+        earlier = in_chunk | this_file
+        return ~in_store & ~in_chunk, earlier, in_store & ~earlier
+
+    def _update(self, rows: pd.DataFrame, provided: tuple[str, ...]) -> int:
+        columns = [c for c in provided if c not in ("case_id", "location_flag")]
+        extra: dict = {"import_batch": self.batch_id}
+        if "lat" in columns and "lon" in columns:
+            # keep a stored location flag unless the location itself changes (re-flagged in finish())
+            moved = sa.or_(
+                _CASES.c.lat.is_distinct_from(sa.bindparam("b_lat")),
+                _CASES.c.lon.is_distinct_from(sa.bindparam("b_lon")),
+            )
+            extra["location_flag"] = sa.case((moved, None), else_=_CASES.c.location_flag)
+        return bulk.update_changed(self.conn, _CASES, rows[["case_id", *columns]], columns, extra)
+
+    def finish(self, report: ImportReport) -> None:
+        """Flag suspicious clusters, gather the quarantine and the warnings."""
+        self._flag_clusters(report)
+        frames = [q for q in self.quarantine if len(q)]
+        quarantine = pd.concat(frames, ignore_index=True) if frames else report.quarantine
+        report.quarantine = quarantine.reindex(columns=list(QUARANTINE_COLUMNS))
+        report.quarantined = len(report.quarantine)
+        if self.repeated:
+            report.warnings.append(
+                f"{self.repeated} row(s) repeat a case_id that appears earlier in the file, e.g. "
+                f"{self.repeated_example}: the first valid occurrence was kept, the rest count as duplicates"
+            )
+        if self.ctx.ambiguous or self.ctx.nonexistent:
+            report.warnings.append(
+                f"{self.ctx.ambiguous} local time(s) fell in a daylight-saving overlap and were taken as the "
+                f"first (daylight-time) occurrence; {self.ctx.nonexistent} fell in a daylight-saving gap "
+                f"and were shifted forward ({self.ctx.mapping.timezone})"
+            )
+        if self.blank:
+            report.warnings.append(f"{self.blank} empty row(s) skipped (not counted as read)")
+
+    def _flag_clusters(self, report: ImportReport) -> None:
+        if not self.points:
+            return
+        points = (
+            pd.concat(self.points, ignore_index=True).groupby(["lat", "lon"], sort=False).sum().reset_index()
+        )
+        total = int(points["rows"].sum())
+        for hit in suspicious_points(points, total).itertuples():
+            flagged = self.conn.execute(
+                sa.update(_CASES)
+                .where(
+                    _CASES.c.import_batch == self.batch_id, _CASES.c.lat == hit.lat, _CASES.c.lon == hit.lon
+                )
+                .values(location_flag=SUSPICIOUS_CLUSTER)
+            ).rowcount
+            report.flagged += int(hit.new)
+            report.warnings.append(
+                f"suspicious location cluster: {hit.rows:,} of {total:,} located rows ({hit.share:.1%}) "
+                f"sit on "
+                f"exactly ({hit.lat}, {hit.lon}) (WGS-84), {hit.median_factor:,.0f}x the median point, "
+                f"likely a default geocode; {flagged:,} row(s) of this import carry location_flag="
+                f"'{SUSPICIOUS_CLUSTER}' (exclude them from spatial analysis)"
+            )
+
+
+def insert_rows(conn: Connection, rows: pd.DataFrame, constants: dict) -> None:
+    """Insert checked case rows (a module-level seam, so tests can make the write fail midway)."""
+    bulk.insert_frame(conn, _CASES, rows, constants)
+
+
+def _column_warnings(source: TableSource, mapping: Mapping, given: bool) -> list[str]:
+    out = column_warnings(source.columns, mapping, CASE_FIELDS, given=given)
+    if source.header_line != 1:
+        out.append(f"header found on row {source.header_line}; the rows above it were skipped")
+    return out

@@ -1,0 +1,125 @@
+"""Types shared by the readers: the error, a chunk of rows, a checked source file, and small helpers."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+_BLOCK_BYTES = 4 << 20
+
+
+class ImportReadError(Exception):
+    """The file cannot be read as a table at all (missing, not a table, undecodable); nothing was imported."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """Consecutive rows of a file.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The source columns, every value a string (Arrow string dtype), ``""`` for an empty cell. Rows whose
+        cells are all empty (blank lines) are already dropped.
+    line : numpy.ndarray of int64, shape (len(frame),)
+        1-based line (CSV, JSON) or sheet row (xlsx) of each row.
+    malformed : pandas.DataFrame
+        CSV rows with the wrong number of fields: columns ``line`` (int), ``raw`` (the row's text) and
+        ``detail``. Empty for other formats.
+    blank : int
+        Number of all-empty rows dropped from this chunk.
+    """
+
+    frame: pd.DataFrame
+    line: np.ndarray
+    malformed: pd.DataFrame
+    blank: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class TableSource:
+    """A file checked to be readable, with what was detected about it (see :func:`open_table`).
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    format : str
+        ``"csv"``, ``"xlsx"`` or ``"json"``.
+    compression : str or None
+        ``"gzip"`` or ``None``.
+    encoding : str or None
+        Python codec name of the text (``None`` for xlsx).
+    delimiter : str or None
+        CSV field delimiter.
+    sheet : str or None
+        xlsx sheet name (default: the first sheet).
+    sha256 : str
+        Hex SHA-256 of the file's bytes as stored (compressed, for a ``.gz``).
+    columns : tuple of str
+        The header, made unique the way pandas does (``x``, ``x.1`` …).
+    header_line : int
+        1-based line (sheet row for xlsx) of the header; an xlsx header may sit below title rows.
+    lines : int
+        Physical lines of the text (CSV, JSON) or rows of the sheet (xlsx): an upper bound of the rows,
+        known before reading them.
+    """
+
+    path: Path
+    format: str
+    compression: str | None
+    encoding: str | None
+    delimiter: str | None
+    sheet: str | None
+    sha256: str
+    columns: tuple[str, ...]
+    header_line: int = 1
+    lines: int = 0
+
+
+def dedupe(names: list[str]) -> list[str]:
+    """Make header names unique the way pandas does (``x``, ``x.1``, ``x.2`` …)."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            out.append(f"{name}.{seen[name]}")
+        else:
+            seen[name] = 0
+            out.append(name)
+    return out
+
+
+def finish_chunk(frame: pd.DataFrame, line: np.ndarray, malformed: pd.DataFrame | None = None) -> Chunk:
+    """Drop all-empty rows, make every column Arrow strings, wrap in a :class:`Chunk`."""
+    frame = frame.astype(pd.ArrowDtype(pa.string())) if len(frame.columns) else frame
+    blank = np.ones(len(frame), dtype=bool)
+    for name in frame.columns:
+        blank &= (frame[name].str.strip() == "").to_numpy(dtype=bool, na_value=True)
+    if blank.any():
+        frame = frame.loc[~blank].reset_index(drop=True)
+        line = line[~blank]
+    if malformed is None:
+        malformed = pd.DataFrame({"line": np.array([], dtype=np.int64), "raw": [], "detail": []})
+    return Chunk(frame, np.asarray(line, dtype=np.int64), malformed, int(blank.sum()))
+
+
+def raw_blocks(path: Path) -> Iterator[bytes]:
+    """The file's stored bytes in blocks of 4 MiB."""
+    with path.open("rb") as fh:
+        while block := fh.read(_BLOCK_BYTES):
+            yield block
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of the file's bytes as stored."""
+    digest = hashlib.sha256()
+    for block in raw_blocks(path):
+        digest.update(block)
+    return digest.hexdigest()
