@@ -69,6 +69,19 @@ def _finish_import(report, quarantine_out: Path | None) -> None:
     click.echo(report.summary())
 
 
+def _mapping(name_or_path: str | None):
+    """Load a mapping file, or exit 2 with its error (never a traceback)."""
+    if not name_or_path:
+        return None
+    from cases.mapping import MappingError, load_mapping
+
+    try:
+        return load_mapping(name_or_path)
+    except (MappingError, OSError) as exc:
+        click.echo(f"error: mapping {name_or_path}: {exc}", err=True)
+        sys.exit(2)
+
+
 def _read_failed(path: Path, exc: Exception) -> None:
     click.echo(f"error: cannot read {path}: {exc}", err=True)
     sys.exit(2)
@@ -118,14 +131,13 @@ def import_cases_cmd(
     Example: gridpatrol import cases boston311_2015.csv.gz --mapping boston311
     """
     from cases.importing import ImportReadError, import_cases
-    from cases.mapping import load_mapping
 
     engine = _engine(ctx)
     try:
         report = import_cases(
             file,
             engine,
-            mapping=load_mapping(mapping) if mapping else None,
+            mapping=_mapping(mapping),
             on_duplicate=on_duplicate,
             categories=categories,
         )
@@ -144,11 +156,10 @@ def import_inspectors_cmd(
 ) -> None:
     """Import inspectors (CSV/xlsx with inspector_id, name, district, active)."""
     from cases.importing import ImportReadError
-    from cases.mapping import load_mapping
     from cases.people import import_inspectors
 
     try:
-        report = import_inspectors(file, _engine(ctx), mapping=load_mapping(mapping) if mapping else None)
+        report = import_inspectors(file, _engine(ctx), mapping=_mapping(mapping))
     except ImportReadError as exc:
         _read_failed(file, exc)
     _finish_import(report, quarantine_out)
@@ -164,11 +175,10 @@ def import_assignments_cmd(
 ) -> None:
     """Import inspector ↔ cell assignments (inspector_id, cell as H3 hex string, valid_from, valid_to)."""
     from cases.importing import ImportReadError
-    from cases.mapping import load_mapping
     from cases.people import import_assignments
 
     try:
-        report = import_assignments(file, _engine(ctx), mapping=load_mapping(mapping) if mapping else None)
+        report = import_assignments(file, _engine(ctx), mapping=_mapping(mapping))
     except ImportReadError as exc:
         _read_failed(file, exc)
     _finish_import(report, quarantine_out)

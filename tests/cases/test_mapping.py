@@ -128,3 +128,22 @@ def test_apply_renames_strips_maps_and_defaults() -> None:
 def test_category_alias_is_found_as_a_column() -> None:
     mapped = apply_mapping(_frame(category=["06010"]), Mapping(), CASE_FIELDS)
     assert mapped.values["category_code"].tolist() == ["06010"]
+
+
+def test_cli_reports_a_bad_mapping_without_a_traceback(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[columns]\nnot_a_field = "X"\n', encoding="utf-8")
+    data = tmp_path / "cases.csv"
+    data.write_text("case_id\n1\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    for kind in ("cases", "inspectors", "assignments"):
+        result = CliRunner().invoke(main, ["--db-url", url, "import", kind, str(data), "--mapping", str(bad)])
+        assert result.exit_code == 2, result.output
+        assert "error: mapping" in result.output
+        assert "Traceback" not in result.output
+    missing = CliRunner().invoke(main, ["--db-url", url, "import", "cases", str(data), "--mapping", "nope"])
+    assert missing.exit_code == 2
