@@ -122,6 +122,13 @@ def login_as(live_app: str, browser) -> Callable[[str], object]:
     from selenium.webdriver.support.ui import WebDriverWait
 
     def _login(role: str, password: str = PASSWORD, path: str = "") -> object:
+        # A fresh tab: Streamlit keeps a tab's session across reloads (sessionStorage), so each login
+        # starts in a new tab and the previous one is closed.
+        previous = browser.current_window_handle
+        browser.switch_to.new_window("tab")
+        browser.switch_to.window(previous)
+        browser.close()
+        browser.switch_to.window(browser.window_handles[-1])
         browser.delete_all_cookies()
         browser.get(f"{live_app}/{path}")
         wait = WebDriverWait(browser, 30)

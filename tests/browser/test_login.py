@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
 
 pytestmark = pytest.mark.browser
 
@@ -31,9 +32,14 @@ def test_wrong_password_shows_an_error_and_no_data(login_as, browser) -> None:
 
 
 def test_a_page_outside_the_role_cannot_be_opened_by_url(login_as, browser, screenshot) -> None:
-    wait = login_as("planner", path="data")
-    wait.until(ec.presence_of_element_located(METRIC))
+    # Opening the admin's page by URL: a new browser session, so the login comes first, and the
+    # planner's navigation has no such page: the overview opens, never the importer.
+    login_as("planner", path="data").until(ec.presence_of_element_located(METRIC))
     assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=stFileUploader]") == []
-    admin_wait = login_as("admin", path="data")
-    admin_wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=stFileUploader]")))
+    screenshot("data-refused-planner")
+    login_as("admin").until(ec.presence_of_element_located(METRIC))
+    browser.find_element(By.XPATH, "//a[contains(., '数据导入')]").click()
+    WebDriverWait(browser, 30).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=stFileUploader]"))
+    )
     screenshot("data-admin")
