@@ -7,7 +7,9 @@ The database is ``--db-url``, else ``GRIDPATROL_DB_URL``, else SQLite at ``data/
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -87,6 +89,17 @@ def _read_failed(path: Path, exc: Exception) -> None:
     sys.exit(2)
 
 
+def _run_import(importer: Callable[..., Any], file: Path, quarantine_out: Path | None, **kwargs: Any) -> None:
+    """Run ``importer(file, **kwargs)``; an unreadable file exits 2, anything else prints the report."""
+    from cases.importing import ImportReadError
+
+    try:
+        report = importer(file, **kwargs)
+    except ImportReadError as exc:
+        _read_failed(file, exc)
+    _finish_import(report, quarantine_out)
+
+
 QUARANTINE_OPTION = click.option(
     "--quarantine-out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -130,20 +143,17 @@ def import_cases_cmd(
 
     Example: gridpatrol import cases boston311_2015.csv.gz --mapping boston311
     """
-    from cases.importing import ImportReadError, import_cases
+    from cases.importing import import_cases
 
-    engine = _engine(ctx)
-    try:
-        report = import_cases(
-            file,
-            engine,
-            mapping=_mapping(mapping),
-            on_duplicate=on_duplicate,
-            categories=categories,
-        )
-    except ImportReadError as exc:
-        _read_failed(file, exc)
-    _finish_import(report, quarantine_out)
+    _run_import(
+        import_cases,
+        file,
+        quarantine_out,
+        engine=_engine(ctx),
+        mapping=_mapping(mapping),
+        on_duplicate=on_duplicate,
+        categories=categories,
+    )
 
 
 @import_group.command(name="inspectors")
@@ -155,14 +165,9 @@ def import_inspectors_cmd(
     ctx: click.Context, file: Path, mapping: str | None, quarantine_out: Path | None
 ) -> None:
     """Import inspectors (CSV/xlsx with inspector_id, name, district, active)."""
-    from cases.importing import ImportReadError
     from cases.people import import_inspectors
 
-    try:
-        report = import_inspectors(file, _engine(ctx), mapping=_mapping(mapping))
-    except ImportReadError as exc:
-        _read_failed(file, exc)
-    _finish_import(report, quarantine_out)
+    _run_import(import_inspectors, file, quarantine_out, engine=_engine(ctx), mapping=_mapping(mapping))
 
 
 @import_group.command(name="assignments")
@@ -174,14 +179,9 @@ def import_assignments_cmd(
     ctx: click.Context, file: Path, mapping: str | None, quarantine_out: Path | None
 ) -> None:
     """Import inspector ↔ cell assignments (inspector_id, cell as H3 hex string, valid_from, valid_to)."""
-    from cases.importing import ImportReadError
     from cases.people import import_assignments
 
-    try:
-        report = import_assignments(file, _engine(ctx), mapping=_mapping(mapping))
-    except ImportReadError as exc:
-        _read_failed(file, exc)
-    _finish_import(report, quarantine_out)
+    _run_import(import_assignments, file, quarantine_out, engine=_engine(ctx), mapping=_mapping(mapping))
 
 
 @import_group.command(name="areas")
@@ -217,22 +217,19 @@ def import_areas_cmd(
     Example: gridpatrol import areas nantong_districts_2021.geojson --level district --crs gcj02
     """
     from cases.areas import import_areas
-    from cases.importing import ImportReadError
 
-    try:
-        report = import_areas(
-            file,
-            _engine(ctx),
-            level=level,
-            crs=crs,
-            id_field=id_field,
-            name_field=name_field,
-            parent_field=parent_field,
-            layer=layer,
-        )
-    except ImportReadError as exc:
-        _read_failed(file, exc)
-    _finish_import(report, quarantine_out)
+    _run_import(
+        import_areas,
+        file,
+        quarantine_out,
+        engine=_engine(ctx),
+        level=level,
+        crs=crs,
+        id_field=id_field,
+        name_field=name_field,
+        parent_field=parent_field,
+        layer=layer,
+    )
 
 
 @import_group.command(name="unitgrids")
@@ -266,22 +263,19 @@ def import_unitgrids_cmd(
     gridpatrol import unitgrids data/geo/demo/unit_grids.geojson
     """
     from cases.areas import import_areas
-    from cases.importing import ImportReadError
 
-    try:
-        report = import_areas(
-            file,
-            _engine(ctx),
-            level="unit_grid",
-            crs=crs,
-            id_field=id_field,
-            name_field=name_field,
-            parent_field=parent_field,
-            layer=layer,
-        )
-    except ImportReadError as exc:
-        _read_failed(file, exc)
-    _finish_import(report, quarantine_out)
+    _run_import(
+        import_areas,
+        file,
+        quarantine_out,
+        engine=_engine(ctx),
+        level="unit_grid",
+        crs=crs,
+        id_field=id_field,
+        name_field=name_field,
+        parent_field=parent_field,
+        layer=layer,
+    )
 
 
 @main.group(name="export")
