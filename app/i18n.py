@@ -45,6 +45,15 @@ TEXT: dict[str, dict[str, str]] = {
     "area_level": {"zh": "区域层级", "en": "Area level"},
     "coordinate_system": {"zh": "坐标系", "en": "Coordinate system"},
     "users": {"zh": "用户与角色", "en": "Users and roles"},
+    "hotspots": {"zh": "热点分析", "en": "Hot spots"},
+    "no_cases": {"zh": "数据库中还没有带位置的案件。", "en": "The database holds no located cases yet."},
+    "resolution": {"zh": "H3 分辨率", "en": "H3 resolution"},
+    "rings": {"zh": "邻域环数 k", "en": "Neighbourhood rings k"},
+    "period": {"zh": "统计周期", "en": "Period"},
+    "category_class": {"zh": "案件大类", "en": "Category class"},
+    "date_range": {"zh": "日期范围", "en": "Date range"},
+    "cases": {"zh": "案件数", "en": "cases"},
+    "class": {"zh": "类别", "en": "class"},
     "not_allowed": {"zh": "您的角色无权访问此页面。", "en": "Your role may not open this page."},
 }
 

@@ -56,6 +56,17 @@ TILE_PROVIDERS: dict[str, dict[str, str] | None] = {
     "none": None,
 }
 TILES_ENV = "GRIDPATROL_TILES"
+
+#: Fill colour of each Gi* class (ArcGIS-like diverging palette).
+GI_CLASS_COLOURS = {
+    "hot_99": "#d62f27",
+    "hot_95": "#ed7551",
+    "hot_90": "#fab984",
+    "not_significant": "#eeeeee",
+    "cold_90": "#c0ccbe",
+    "cold_95": "#849eba",
+    "cold_99": "#4575b5",
+}
 TIANDITU_KEY_ENV = "GRIDPATROL_TIANDITU_KEY"
 
 _STYLE_FROM_PROPERTIES = JsCode(

@@ -20,6 +20,12 @@ VIEWS = Path(__file__).with_name("views")
 # page file, title key, icon, roles that may open it
 PAGES: list[tuple[str, str, str, frozenset[str] | None]] = [
     ("home.py", "home", ":material/home:", None),
+    (
+        "hotspots.py",
+        "hotspots",
+        ":material/local_fire_department:",
+        frozenset({"planner", "manager", "admin"}),
+    ),
     ("data.py", "data", ":material/upload_file:", frozenset({"admin"})),
 ]
 

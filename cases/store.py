@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cases.models import Base
+from cases.models import Base, Case
 
 COUNTED_TABLES = ("cases", "case_events", "inspectors", "assignments", "areas", "departments", "users")
+#: Columns of the cases table the analytics cube needs (``cases`` data contract).
+CASE_COLUMNS = ("case_id", "source", "category_code", "lat", "lon", "cell", "reported_at", "location_flag")
 
 
 def table_counts(engine: Engine) -> dict[str, int]:
@@ -22,3 +26,26 @@ def table_counts(engine: Engine) -> dict[str, int]:
             table = Base.metadata.tables[name]
             counts[name] = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     return counts
+
+
+def load_case_frame(engine: Engine) -> pd.DataFrame:
+    """The located cases of ``engine`` as a DataFrame with the columns the cube needs (:data:`CASE_COLUMNS`).
+
+    ``cell`` is int64 (cases without a cell are left out), ``reported_at`` tz-aware UTC.
+    """
+    table = Case.__table__
+    query = sa.select(*(table.c[name] for name in CASE_COLUMNS)).where(table.c.cell.is_not(None))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(CASE_COLUMNS)
+    frame = pd.DataFrame(index=pd.RangeIndex(len(rows)))
+    for name, values in zip(CASE_COLUMNS, columns, strict=True):
+        if name == "cell":
+            frame[name] = np.array(values, dtype=np.int64)
+        elif name in ("lat", "lon"):
+            frame[name] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        elif name == "reported_at":
+            frame[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+        else:
+            frame[name] = pd.Series(values, dtype=object)
+    return frame

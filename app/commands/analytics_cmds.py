@@ -17,53 +17,11 @@ from typing import Any
 
 import click
 
-#: Columns of the cases table the cube needs (``cases`` data contract).
-CASE_COLUMNS = ("case_id", "source", "category_code", "lat", "lon", "cell", "reported_at", "location_flag")
 OUT_SUFFIXES = (".csv", ".geojson", ".parquet", ".html")
-
-#: Fill colour of each Gi* class (ArcGIS-like diverging palette).
-GI_COLOURS = {
-    "hot_99": "#d62f27",
-    "hot_95": "#ed7551",
-    "hot_90": "#fab984",
-    "not_significant": "#eeeeee",
-    "cold_90": "#c0ccbe",
-    "cold_95": "#849eba",
-    "cold_99": "#4575b5",
-}
 
 
 class AnalysisError(Exception):
     """A user-facing failure of an analytics command (message printed, exit code 1)."""
-
-
-def load_case_frame(engine) -> Any:
-    """The located cases of ``engine`` as a DataFrame with the columns the cube needs (:data:`CASE_COLUMNS`).
-
-    ``cell`` is int64 (cases without a cell are left out), ``reported_at`` tz-aware UTC.
-    """
-    import numpy as np
-    import pandas as pd
-    import sqlalchemy as sa
-
-    from cases.models import Case
-
-    table = Case.__table__
-    query = sa.select(*(table.c[name] for name in CASE_COLUMNS)).where(table.c.cell.is_not(None))
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(CASE_COLUMNS)
-    frame = pd.DataFrame(index=pd.RangeIndex(len(rows)))
-    for name, values in zip(CASE_COLUMNS, columns, strict=True):
-        if name == "cell":
-            frame[name] = np.array(values, dtype=np.int64)
-        elif name in ("lat", "lon"):
-            frame[name] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        elif name == "reported_at":
-            frame[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
-        else:
-            frame[name] = pd.Series(values, dtype=object)
-    return frame
 
 
 def _cases_from_file(path: Path, mapping: str | None) -> Any:
@@ -78,6 +36,8 @@ def _cases_from_file(path: Path, mapping: str | None) -> Any:
         loaded = load_mapping(mapping) if mapping else None
     except MappingError as exc:
         raise AnalysisError(str(exc)) from exc
+    from cases.store import load_case_frame
+
     with tempfile.TemporaryDirectory(prefix="gridpatrol-") as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 't.db'}")
         try:
@@ -104,6 +64,7 @@ def _selection(opts: dict[str, Any]) -> tuple[Any, Any, str]:
             raise AnalysisError("--mapping is only used with --cases FILE")
         from cases.areas import load_areas
         from cases.db import init_db, make_engine
+        from cases.store import load_case_frame
 
         engine = make_engine(click.get_current_context().find_root().obj["db_url"])
         try:
@@ -312,6 +273,7 @@ def hotspots_cmd(**opts: Any) -> None:
     """
     from analytics.hotspots import cube_hotspots, local_moran
     from analytics.weights import disk_weights
+    from app.maps import GI_CLASS_COLOURS
 
     cube = _cube(opts)
     weights = disk_weights(cube.cells, opts["k"])
@@ -321,11 +283,11 @@ def hotspots_cmd(**opts: Any) -> None:
         count=gi.values.astype("int64"), lisa_quadrant=lisa.quadrant, lisa_cluster=lisa.cluster, lisa_p=lisa.p
     )
     counts = frame["gi_class"].value_counts()
-    click.echo(", ".join(f"{name} {counts.get(name, 0):,}" for name in GI_COLOURS))
+    click.echo(", ".join(f"{name} {counts.get(name, 0):,}" for name in GI_CLASS_COLOURS))
     _write(
         frame,
         opts["out"],
-        colour=lambda f: f["gi_class"].map(GI_COLOURS),
+        colour=lambda f: f["gi_class"].map(GI_CLASS_COLOURS),
         tooltip={
             "h3": "H3",
             "count": "cases",

@@ -53,6 +53,8 @@ def login(app_db: Engine) -> Callable[[str], AppTest]:
         at.text_input[0].input(ROLE_USERS.get(role, role))
         at.text_input[1].input(password)
         at.button[0].click().run()
+        if "user" in at.session_state:
+            at.run()  # one more run so that AppTest knows the pages the role's navigation registered
         return at
 
     return _login

@@ -1,0 +1,71 @@
+"""The planner's hot-spot page: a planted cluster comes out hot; other roles are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from cases.models import Case
+from grid.cells import latlng_to_cells
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _plant_cases(engine: Engine) -> None:
+    rng = np.random.default_rng(3)
+    start = dt.datetime(2025, 3, 3, 1, tzinfo=dt.UTC)
+    background = 300
+    cluster = 120
+    lat = np.concatenate([rng.uniform(31.99, 32.03, background), 32.01 + rng.normal(0, 0.0004, cluster)])
+    lon = np.concatenate([rng.uniform(120.84, 120.88, background), 120.86 + rng.normal(0, 0.0004, cluster)])
+    cells = latlng_to_cells(lat, lon, 10)
+    days = rng.integers(0, 84, lat.size)
+    rows = [
+        {
+            "case_id": f"C{i}",
+            "source": "hotline",
+            "category_code": "06010",
+            "lat": float(lat[i]),
+            "lon": float(lon[i]),
+            "cell": int(cells[i]),
+            "reported_at": start + dt.timedelta(days=int(days[i]), minutes=i),
+            "description": XSS,
+            "version": 1,
+        }
+        for i in range(lat.size)
+    ]
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Case), rows)
+
+
+def test_planner_sees_the_planted_cluster_as_hot(app_db: Engine, login) -> None:
+    _plant_cases(app_db)
+    at = login("planner")
+    at.switch_page("views/hotspots.py").run()
+    assert not at.exception
+    metrics = {m.label: int(m.value.replace(",", "")) for m in at.metric}
+    assert metrics["hot_99"] >= 1
+    table = at.dataframe[0].value
+    busiest = table.loc[table["count"].idxmax()]
+    assert busiest["count"] >= 50  # the planted cluster
+    assert busiest["gi_class"] == "hot_99"
+    assert table.iloc[0]["gi_class"] == "hot_99"  # sorted by z
+
+
+def test_an_empty_database_says_so(app_db: Engine, login) -> None:
+    at = login("manager")
+    at.switch_page("views/hotspots.py").run()
+    assert not at.exception
+    assert at.info[0].value == "数据库中还没有带位置的案件。"
+
+
+def test_an_inspector_cannot_open_the_page(app_db: Engine, login) -> None:
+    _plant_cases(app_db)
+    at = login("inspector")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("views/hotspots.py")  # not in the inspector's navigation at all
+    assert not at.exception
