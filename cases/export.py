@@ -20,7 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cases.models import Case
+from cases.models import CASE_CONTRACT_COLUMNS, Case
 from grid.cells import cells_to_strings
 
 EXPORT_FORMATS = ("csv", "geojson", "open311")
@@ -35,28 +35,7 @@ TIME_COLUMNS = (
 )
 #: Columns of the CSV export, in order (``category`` is the case's ``category_code``, ``h3`` its res-10 cell).
 CSV_COLUMNS = (
-    "case_id",
-    "source",
-    "category",
-    "category_standard",
-    "kind",
-    "lat",
-    "lon",
-    "h3",
-    "reported_at",
-    "registered_at",
-    "dispatched_at",
-    "department",
-    "deadline_at",
-    "resolved_at",
-    "verified_at",
-    "closed_at",
-    "status",
-    "urgency",
-    "reported_by",
-    "reporter_phone",
-    "description",
-    "satisfaction",
+    *({"category_code": "category", "cell": "h3"}.get(c, c) for c in CASE_CONTRACT_COLUMNS),
     "location_flag",
 )
 #: Properties of each GeoJSON feature: the CSV columns without ``lat``/``lon`` (they are the geometry).

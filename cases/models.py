@@ -19,6 +19,31 @@ CASE_SOURCES = ("hotline", "patrol", "wechat", "video", "other")
 CASE_KINDS = ("component", "event")
 AREA_LEVELS = ("city", "district", "subdistrict", "community", "unit_grid")
 COORDINATE_SYSTEMS = ("wgs84", "gcj02", "bd09")
+#: Columns of the ``cases`` data contract (DESIGN.md), in order.
+CASE_CONTRACT_COLUMNS = (
+    "case_id",
+    "source",
+    "category_code",
+    "category_standard",
+    "kind",
+    "lat",
+    "lon",
+    "cell",
+    "reported_at",
+    "registered_at",
+    "dispatched_at",
+    "department",
+    "deadline_at",
+    "resolved_at",
+    "verified_at",
+    "closed_at",
+    "status",
+    "urgency",
+    "reported_by",
+    "reporter_phone",
+    "description",
+    "satisfaction",
+)
 ROLES = ("inspector", "operator", "dispatcher", "department", "supervisor", "planner", "manager", "admin")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cases.models import CASE_CONTRACT_COLUMNS
 from sim import _h3
 from sim.cases import latent_problems, public_reports
 from sim.config import DemoConfig
@@ -24,30 +25,7 @@ from sim.people import People, build_people
 from sim.routes import Route, build_routes
 from sim.tracks import TrackResult, simulate_tracks
 
-CASE_COLUMNS = (
-    "case_id",
-    "source",
-    "category_code",
-    "category_standard",
-    "kind",
-    "lat",
-    "lon",
-    "cell",
-    "reported_at",
-    "registered_at",
-    "dispatched_at",
-    "department",
-    "deadline_at",
-    "resolved_at",
-    "verified_at",
-    "closed_at",
-    "status",
-    "urgency",
-    "reported_by",
-    "reporter_phone",
-    "description",
-    "satisfaction",
-)
+CASE_COLUMNS = CASE_CONTRACT_COLUMNS
 
 
 @dataclass
