@@ -151,6 +151,7 @@ class Case(Base):
     reporter_phone: Mapped[str | None] = mapped_column(sa.String(32))
     description: Mapped[str | None] = mapped_column(sa.Text)
     satisfaction: Mapped[float | None] = mapped_column(sa.Float)
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # 挂账 approved; NULL = not parked
     import_batch: Mapped[int | None] = mapped_column(sa.ForeignKey("import_batches.batch_id"))
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
@@ -168,6 +169,9 @@ class CaseEvent(Base):
     to_status: Mapped[str] = mapped_column(sa.String(32))
     actor: Mapped[str | None] = mapped_column(sa.String(64))
     note: Mapped[str | None] = mapped_column(sa.Text)
+    action: Mapped[str | None] = mapped_column(sa.String(32))  # cases.lifecycle action; NULL in older rows
+    role: Mapped[str | None] = mapped_column(sa.String(16))  # role the actor acted in
+    deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # deadline set/requested
 
 
 class User(Base):
