@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-top clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ lint: install
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# All 387 Chao Team Orienteering instances at 1 s each; writes benchmarks/results/top_chao.md.
+bench-top: install
+	$(BIN)/python -m benchmarks.top_chao
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
