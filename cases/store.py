@@ -28,23 +28,24 @@ def table_counts(engine: Engine) -> dict[str, int]:
     return counts
 
 
-def load_case_frame(engine: Engine) -> pd.DataFrame:
+def load_case_frame(engine: Engine, columns: tuple[str, ...] = CASE_COLUMNS) -> pd.DataFrame:
     """The located cases of ``engine`` as a DataFrame with the columns the cube needs (:data:`CASE_COLUMNS`).
 
-    ``cell`` is int64 (cases without a cell are left out), ``reported_at`` tz-aware UTC.
+    ``cell`` is int64 (cases without a cell are left out), ``reported_at`` (and any other ``*_at`` column
+    asked for in ``columns``, e.g. ``status`` and ``deadline_at`` for open tasks) tz-aware UTC.
     """
     table = Case.__table__
-    query = sa.select(*(table.c[name] for name in CASE_COLUMNS)).where(table.c.cell.is_not(None))
+    query = sa.select(*(table.c[name] for name in columns)).where(table.c.cell.is_not(None))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(CASE_COLUMNS)
+    values_by_column = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
     frame = pd.DataFrame(index=pd.RangeIndex(len(rows)))
-    for name, values in zip(CASE_COLUMNS, columns, strict=True):
+    for name, values in zip(columns, values_by_column, strict=True):
         if name == "cell":
             frame[name] = np.array(values, dtype=np.int64)
         elif name in ("lat", "lon"):
             frame[name] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        elif name == "reported_at":
+        elif name.endswith("_at"):
             frame[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
         else:
             frame[name] = pd.Series(values, dtype=object)

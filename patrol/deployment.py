@@ -1,0 +1,812 @@
+"""Deployment planning: balanced contiguous patrol beats, and inspectors needed per shift and district.
+
+**Beats** (:func:`partition_beats`). A district's cells are cut into ``n_beats`` beats whose workloads
+(:func:`cell_workload`: expected cases × minutes per case + walking the cell's streets as often as the
+coverage target asks) are within ±``tolerance`` of the mean, each beat connected in the graph of H3
+neighbours, and compact. Three stages:
+
+1. seeds: weighted k-means on the cell centres (weights = workload), the cell nearest each centre;
+2. region growing (numba): the lightest beat that can still grow takes the free neighbouring cell closest
+   to its centroid, until every cell is taken — contiguous by construction;
+3. boundary moves (numba): a boundary cell moves to a neighbouring beat when that lowers the sum of squared
+   workload deviations (moves ranked by how little they hurt compactness), then, within the tolerance, when
+   it lowers the beats' moment of inertia; a move is refused if it would disconnect the beat it leaves
+   (breadth-first search inside that beat). Both objectives strictly decrease, so the search terminates.
+
+A district whose cells are not all connected (a river without a cell on the bridge) is first made connected
+by linking each smaller component to its nearest cell elsewhere; the summary says how many links were added.
+Compactness is the Polsby–Popper ratio 4πA/P² of each beat's union of hexagons, from counts of boundary
+edges (a single hexagon scores 0.907, a long line of cells tends to 0).
+
+**Staffing** (:func:`staffing_plan`, :func:`staffing_what_if`). Forecast cases per cell and week are spread
+over the hours of the week by the city's own reporting profile (:func:`hour_profile`); work of an hour
+outside every shift waits for the next shift. Each shift's work = its cases × minutes per case + its share
+of the patrol target (hotspot cells walked every working day, every other cell once a week). Inspectors
+needed = ⌈work / (shift minutes × utilisation)⌉. The what-if gives the coverage and the expected cases within
+reach of a patrol for N ± k inspectors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from numba import njit
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from grid.cells import cell_centers, grid_disk
+from patrol.network import DEFAULT_WALK_SPEED_MPS
+from patrol.tracks import EARTH_RADIUS_M
+
+__all__ = [
+    "BEAT_COLUMNS",
+    "DEFAULT_SHIFTS",
+    "BeatPlan",
+    "StaffingPlan",
+    "beat_compactness",
+    "cell_workload",
+    "hour_profile",
+    "partition_beats",
+    "staffing_plan",
+    "staffing_what_if",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Columns of :attr:`BeatPlan.beats`.
+BEAT_COLUMNS = ("beat", "n_cells", "workload_min", "deviation", "compactness", "contiguous")
+#: The demo city's two daily shifts (local time).
+DEFAULT_SHIFTS: tuple[tuple[str, str], ...] = (("08:00", "12:00"), ("13:30", "17:30"))
+#: Monday … Friday.
+WORKING_DAYS = (0, 1, 2, 3, 4)
+#: Street length per m² assumed for a cell without ``street_m`` (≈ 12 km/km², a dense urban grid).
+DEFAULT_STREET_DENSITY = 0.012
+_HEX_PP = 6.0 * np.sqrt(3.0) * np.pi  # Polsby-Popper of n regular hexagons with e boundary edges: this·n/e²
+
+
+# --- workload ---------------------------------------------------------------------------------------------
+
+
+def cell_workload(
+    cells: pd.DataFrame,
+    expected: npt.ArrayLike,
+    *,
+    visits_per_week: npt.ArrayLike = 1.0,
+    minutes_per_case: float = 15.0,
+    walk_speed_mps: float = DEFAULT_WALK_SPEED_MPS,
+) -> pd.DataFrame:
+    """Weekly minutes of work each cell gives its inspector: cases to handle plus streets to walk.
+
+    Parameters
+    ----------
+    cells
+        The cells contract: ``cell`` and ``street_m`` (street length inside the cell, m) or, without it,
+        ``area_m2`` (streets then assumed at :data:`DEFAULT_STREET_DENSITY`).
+    expected
+        Expected cases per week in each cell (e.g. the forecast's ``expected``), shape (n_cells,).
+    visits_per_week
+        How often each cell is walked (scalar or shape (n_cells,)): 5 for a hotspot walked every working
+        day, 1 for a cell walked weekly.
+    minutes_per_case
+        On-site minutes per case (the verification 核实 and the re-check 核查 trips).
+    walk_speed_mps
+        Walking speed (m/s).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cell``, ``expected_cases``, ``case_min``, ``patrol_min``, ``workload_min`` (minutes per week),
+        in the order of ``cells``.
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    if expected.shape != (len(cells),) or (expected < 0).any() or not np.isfinite(expected).all():
+        msg = f"`expected` must be finite, >= 0 and of shape ({len(cells)},); got shape {expected.shape}"
+        raise ValueError(msg)
+    if "street_m" in cells.columns:
+        street = cells["street_m"].to_numpy(dtype=np.float64)
+    elif "area_m2" in cells.columns:
+        street = cells["area_m2"].to_numpy(dtype=np.float64) * DEFAULT_STREET_DENSITY
+    else:
+        msg = "`cells` needs `street_m` (street length per cell, m) or `area_m2` to estimate patrol time"
+        raise ValueError(msg)
+    patrol = np.nan_to_num(street) / walk_speed_mps / 60.0 * np.asarray(visits_per_week, dtype=np.float64)
+    case = expected * minutes_per_case
+    return pd.DataFrame(
+        {
+            "cell": cells["cell"].to_numpy(dtype=np.int64),
+            "expected_cases": expected,
+            "case_min": case,
+            "patrol_min": patrol,
+            "workload_min": case + patrol,
+        }
+    )
+
+
+# --- the cell graph ---------------------------------------------------------------------------------------
+
+
+def _local_xy(cells: IntArray) -> FloatArray:
+    lat, lon = cell_centers(cells)
+    lat0, lon0 = float(np.mean(lat)), float(np.mean(lon))
+    x = np.radians(lon - lon0) * EARTH_RADIUS_M * np.cos(np.radians(lat0))
+    return np.column_stack([x, np.radians(lat - lat0) * EARTH_RADIUS_M])
+
+
+def _neighbour_pairs(cells: IntArray) -> tuple[IntArray, IntArray]:
+    """(i, j) index pairs of H3 neighbours that are both in ``cells`` (sorted unique), both directions."""
+    pairs = grid_disk(cells, 1, include_self=False)
+    j = np.searchsorted(cells, pairs["neighbour"].to_numpy())
+    j = np.minimum(j, cells.size - 1)
+    inside = cells[j] == pairs["neighbour"].to_numpy()
+    i = np.searchsorted(cells, pairs["cell"].to_numpy())
+    return i[inside].astype(np.int64), j[inside].astype(np.int64)
+
+
+def _connect(n: int, i: IntArray, j: IntArray, xy: FloatArray) -> tuple[IntArray, IntArray, int]:
+    """Link smaller components to their nearest cell elsewhere until the graph is connected."""
+    links = 0
+    while True:
+        graph = coo_array((np.ones(i.size), (i, j)), shape=(n, n))
+        n_comp, comp = connected_components(graph, directed=False)
+        if n_comp <= 1:
+            return i, j, links
+        sizes = np.bincount(comp)
+        small = int(np.argmin(sizes))  # one component per round: a handful in practice
+        inside, outside = np.flatnonzero(comp == small), np.flatnonzero(comp != small)
+        dist, near = cKDTree(xy[outside]).query(xy[inside])
+        a, b = int(inside[np.argmin(dist)]), int(outside[near[np.argmin(dist)]])
+        i, j = np.concatenate([i, [a, b]]), np.concatenate([j, [b, a]])
+        links += 1
+
+
+def _csr(n: int, i: IntArray, j: IntArray) -> tuple[IntArray, IntArray]:
+    order = np.lexsort((j, i))
+    i, j = i[order], j[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(indptr, i + 1, 1)
+    return np.cumsum(indptr), j
+
+
+# --- numba kernels ----------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _grow(indptr, indices, x, y, w, seeds):  # pragma: no cover - compiled
+    n, k = w.size, seeds.size
+    label = np.full(n, -1, np.int64)
+    nxt = np.full(n, -1, np.int64)  # linked member lists: head[b] -> nxt[...] -> -1
+    head = seeds.copy()
+    load = np.zeros(k)
+    sx = np.zeros(k)
+    sy = np.zeros(k)
+    cnt = np.zeros(k)
+    for b in range(k):
+        s = seeds[b]
+        label[s] = b
+        load[b] += w[s]
+        sx[b] += x[s]
+        sy[b] += y[s]
+        cnt[b] += 1
+    active = np.ones(k, np.bool_)
+    left = n - k
+    while left > 0:
+        b = -1
+        for c in range(k):
+            if active[c] and (b < 0 or load[c] < load[b]):
+                b = c
+        if b < 0:
+            break
+        cx, cy = sx[b] / cnt[b], sy[b] / cnt[b]
+        best, best_d = -1, np.inf
+        m = head[b]
+        while m >= 0:
+            for p in range(indptr[m], indptr[m + 1]):
+                v = indices[p]
+                if label[v] < 0:
+                    d = (x[v] - cx) ** 2 + (y[v] - cy) ** 2
+                    if d < best_d:
+                        best, best_d = v, d
+            m = nxt[m]
+        if best < 0:
+            active[b] = False
+            continue
+        label[best] = b
+        nxt[best] = head[b]
+        head[b] = best
+        load[b] += w[best]
+        sx[b] += x[best]
+        sy[b] += y[best]
+        cnt[b] += 1
+        left -= 1
+    return label
+
+
+@njit(cache=True)
+def _stays_connected(indptr, indices, label, i, queue, seen, stamp):  # pragma: no cover - compiled
+    """Whether beat label[i] stays connected without cell i (BFS inside the beat)."""
+    a = label[i]
+    start, degree = -1, 0
+    for p in range(indptr[i], indptr[i + 1]):
+        if label[indices[p]] == a:
+            degree += 1
+            if start < 0:
+                start = indices[p]
+    if degree <= 1:
+        return True  # a leaf (or isolated) cell never disconnects the rest
+    size = 0
+    for v in range(label.size):  # beat sizes are tracked by the caller; count here for exactness
+        if label[v] == a:
+            size += 1
+    seen[i] = stamp
+    seen[start] = stamp
+    queue[0] = start
+    head, tail = 0, 1
+    while head < tail:
+        u = queue[head]
+        head += 1
+        for p in range(indptr[u], indptr[u + 1]):
+            v = indices[p]
+            if label[v] == a and seen[v] != stamp:
+                seen[v] = stamp
+                queue[tail] = v
+                tail += 1
+    return tail == size - 1
+
+
+@njit(cache=True)
+def _move(phase, v, a, b, x, y, w, load, cnt, sx, sy, target, tol):  # pragma: no cover - compiled
+    """(allowed, change in moment of inertia) of moving cell v from beat a to beat b."""
+    da = (x[v] - sx[a] / cnt[a]) ** 2 + (y[v] - sy[a] / cnt[a]) ** 2
+    db = (x[v] - sx[b] / cnt[b]) ** 2 + (y[v] - sy[b] / cnt[b]) ** 2
+    inertia = cnt[b] / (cnt[b] + 1) * db - cnt[a] / (cnt[a] - 1) * da
+    if phase == 0:  # the sum of squared workload deviations drops iff load_a - load_b > w_v
+        return load[a] - load[b] > w[v] + 1e-12, inertia
+    within = load[a] - w[v] >= (1 - tol) * target and load[b] + w[v] <= (1 + tol) * target
+    return inertia < -1e-9 and within, inertia
+
+
+@njit(cache=True)
+def _candidates(
+    phase, indptr, indices, x, y, w, label, load, cnt, sx, sy, target, tol, ci, cb, cs
+):  # pragma: no cover
+    """Fill (cell, beat, inertia change) of every allowed boundary move; returns how many."""
+    m = 0
+    for v in range(w.size):
+        a = label[v]
+        if cnt[a] <= 1:
+            continue
+        for p in range(indptr[v], indptr[v + 1]):
+            b = label[indices[p]]
+            if b == a:
+                continue
+            ok, inertia = _move(phase, v, a, b, x, y, w, load, cnt, sx, sy, target, tol)
+            if ok:
+                ci[m], cb[m], cs[m] = v, b, inertia
+                m += 1
+    return m
+
+
+@njit(cache=True)
+def _refine(indptr, indices, x, y, w, label, k, target, tol, max_sweeps):  # pragma: no cover - compiled
+    n = w.size
+    load, cnt, sx, sy = np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k)
+    for v in range(n):
+        load[label[v]] += w[v]
+        cnt[label[v]] += 1
+        sx[label[v]] += x[v]
+        sy[label[v]] += y[v]
+    queue, seen = np.empty(n, np.int64), np.zeros(n, np.int64)
+    ci, cb, cs = np.empty(n * 6, np.int64), np.empty(n * 6, np.int64), np.empty(n * 6)
+    stamp = 0
+    for phase in range(2):  # 0: balance (sum of squared deviations), 1: compactness within the tolerance
+        for _ in range(max_sweeps):
+            m = _candidates(
+                phase, indptr, indices, x, y, w, label, load, cnt, sx, sy, target, tol, ci, cb, cs
+            )
+            moved = 0
+            for q in np.argsort(cs[:m]):  # least harm to compactness first
+                v, b = ci[q], cb[q]
+                a = label[v]
+                if a == b or cnt[a] <= 1:
+                    continue
+                touches = False
+                for p in range(indptr[v], indptr[v + 1]):
+                    touches = touches or label[indices[p]] == b
+                if not touches or not _move(phase, v, a, b, x, y, w, load, cnt, sx, sy, target, tol)[0]:
+                    continue
+                stamp += 1
+                if not _stays_connected(indptr, indices, label, v, queue, seen, stamp):
+                    continue
+                label[v] = b
+                load[a] -= w[v]
+                load[b] += w[v]
+                cnt[a] -= 1
+                cnt[b] += 1
+                sx[a] -= x[v]
+                sy[a] -= y[v]
+                sx[b] += x[v]
+                sy[b] += y[v]
+                moved += 1
+            if moved == 0:
+                break
+    return label
+
+
+# --- beats ------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class BeatPlan:
+    """Beats of :func:`partition_beats`.
+
+    Attributes
+    ----------
+    cells : ndarray of int64, shape (n_cells,)
+        The cells, in the caller's order.
+    labels : ndarray of int64, shape (n_cells,)
+        Beat of each cell, 0 … n_beats − 1.
+    workload : ndarray of float64, shape (n_cells,)
+        The workload each cell was given.
+    beats : pandas.DataFrame
+        One row per beat, columns :data:`BEAT_COLUMNS`: ``n_cells``, ``workload_min`` (sum over its cells),
+        ``deviation`` (workload / mean − 1), ``compactness`` (Polsby–Popper, 0–0.907) and ``contiguous``
+        (bool, connected in the H3 neighbour graph, links between components included).
+    max_deviation : float
+        Largest ``|deviation|``.
+    balanced : bool
+        ``max_deviation <= tolerance``.
+    links : int
+        Links added to connect a district whose cells are not all neighbours of one another.
+    seconds : float
+        Wall time.
+    """
+
+    cells: IntArray
+    labels: IntArray
+    workload: FloatArray
+    beats: pd.DataFrame
+    max_deviation: float
+    balanced: bool
+    links: int
+    seconds: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """``cell``, ``beat``, ``workload_min`` per cell (caller's order)."""
+        return pd.DataFrame({"cell": self.cells, "beat": self.labels, "workload_min": self.workload})
+
+
+def _kmeans(xy: FloatArray, weights: FloatArray, k: int, seed: int, n_iter: int = 25) -> FloatArray:
+    """Weighted Lloyd iterations from a weighted k-means++ start; centres, shape (k, 2).
+
+    Small and single-threaded on purpose: (n × k) distances per iteration, far cheaper here than
+    scikit-learn's threaded KMeans on a shared 2-core machine.
+    """
+    rng = np.random.default_rng(seed)
+    p = weights / weights.sum()
+    centres = [xy[rng.choice(xy.shape[0], p=p)]]
+    d2 = ((xy - centres[0]) ** 2).sum(axis=1)
+    for _ in range(1, k):  # k-means++: the next centre with probability ∝ weight × squared distance
+        q = weights * d2
+        centres.append(
+            xy[rng.choice(xy.shape[0], p=q / q.sum()) if q.sum() > 0 else rng.integers(xy.shape[0])]
+        )
+        d2 = np.minimum(d2, ((xy - centres[-1]) ** 2).sum(axis=1))
+    c = np.asarray(centres)
+    for _ in range(n_iter):
+        owner = cKDTree(c).query(xy)[1]
+        mass = np.bincount(owner, weights=weights, minlength=k)
+        new = np.column_stack([np.bincount(owner, weights=weights * xy[:, a], minlength=k) for a in (0, 1)])
+        moved = mass > 0
+        new[moved] /= mass[moved, None]
+        new[~moved] = c[~moved]
+        if np.allclose(new, c):
+            break
+        c = new
+    return c
+
+
+def _seeds(xy: FloatArray, w: FloatArray, n_beats: int, seed: int) -> IntArray:
+    weights = np.maximum(w, 1e-6 * max(float(w.mean()), 1e-12))
+    centres = _kmeans(xy, weights, n_beats, seed)
+    _, near = cKDTree(xy).query(centres, k=min(n_beats, xy.shape[0]))
+    near = near.reshape(n_beats, -1)
+    chosen: list[int] = []
+    for row in near:  # n_beats rows: pick the nearest cell not yet taken by another centre
+        free = [int(c) for c in row if int(c) not in chosen]
+        chosen.append(free[0])
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def beat_compactness(cells: npt.ArrayLike, labels: npt.ArrayLike) -> pd.DataFrame:
+    """Per beat: ``beat``, ``n_cells``, ``boundary_edges``, ``compactness`` (Polsby–Popper 4πA/P²).
+
+    The perimeter counts every hexagon edge whose other side is not in the same beat (outside the cells
+    too). Exact for regular hexagons; res-10 H3 cells are regular to a few per cent.
+    """
+    cells = np.asarray(cells, dtype=np.int64)
+    labels = np.asarray(labels, dtype=np.int64)
+    order = np.argsort(cells)
+    sc, sl = cells[order], labels[order]
+    i, j = _neighbour_pairs(sc)
+    inner = np.bincount(sl[i][sl[i] == sl[j]], minlength=int(sl.max()) + 1 if sl.size else 0)
+    n = np.bincount(sl, minlength=inner.size)
+    edges = 6 * n - inner  # inner counts each shared edge once per side
+    pp = np.where(edges > 0, _HEX_PP * n / np.maximum(edges, 1) ** 2, np.nan)
+    return pd.DataFrame({"beat": np.arange(n.size), "n_cells": n, "boundary_edges": edges, "compactness": pp})
+
+
+def partition_beats(
+    cells: npt.ArrayLike,
+    workload: npt.ArrayLike,
+    n_beats: int,
+    *,
+    tolerance: float = 0.10,
+    seed: int = 0,
+    max_sweeps: int = 200,
+) -> BeatPlan:
+    """Cut cells into ``n_beats`` contiguous, compact beats of balanced workload.
+
+    Parameters
+    ----------
+    cells
+        Distinct H3 cells (int64) of one district, shape (n,).
+    workload
+        Workload of each cell (e.g. ``cell_workload(...)["workload_min"]``), >= 0, shape (n,).
+    n_beats
+        Number of beats (inspectors), 1 <= n_beats <= n.
+    tolerance
+        Allowed relative deviation of a beat's workload from the mean (0.10 = ±10 %).
+    seed
+        Seed of the k-means seeding.
+    max_sweeps
+        Cap on the boundary-move sweeps of each phase.
+
+    Returns
+    -------
+    BeatPlan
+        ``balanced`` says whether the tolerance was met; it cannot be when one cell alone outweighs
+        the mean beat by more than the tolerance.
+
+    Notes
+    -----
+    Growth costs O(n · beat size); each boundary sweep O(n) plus a BFS of one beat per accepted move.
+    The demo city's 80 beats (8,966 cells in four districts) take well under a second once compiled.
+    """
+    t0 = time.perf_counter()
+    cells = np.asarray(cells, dtype=np.int64)
+    w = np.asarray(workload, dtype=np.float64)
+    if cells.ndim != 1 or w.shape != cells.shape:
+        msg = f"`cells` and `workload` must be 1-d of one length; got {cells.shape} and {w.shape}"
+        raise ValueError(msg)
+    if np.unique(cells).size != cells.size:
+        msg = "`cells` must be distinct"
+        raise ValueError(msg)
+    if not (np.isfinite(w).all() and (w >= 0).all()):
+        msg = "`workload` must be finite and >= 0"
+        raise ValueError(msg)
+    if not 1 <= int(n_beats) <= cells.size:
+        msg = f"`n_beats` must be in [1, {cells.size}] (the number of cells); got {n_beats}"
+        raise ValueError(msg)
+    if not 0 < tolerance < 1:
+        msg = f"`tolerance` must be in (0, 1); got {tolerance}"
+        raise ValueError(msg)
+    order = np.argsort(cells)
+    sc, sw = cells[order], w[order]
+    xy = _local_xy(sc)
+    i, j = _neighbour_pairs(sc)
+    i, j, links = _connect(sc.size, i, j, xy)
+    indptr, indices = _csr(sc.size, i, j)
+    k = int(n_beats)
+    target = float(sw.sum()) / k
+    seeds = _seeds(xy, sw, k, seed)
+    x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    lab = _grow(indptr, indices, x, y, sw, seeds)
+    # the compactness phase keeps a 10 % margin inside the tolerance (a balanced plan stays balanced)
+    lab = _refine(indptr, indices, x, y, sw, lab, k, target, 0.9 * float(tolerance), int(max_sweeps))
+    labels = np.empty_like(lab)
+    labels[order] = lab
+    beats = _summary(sc, lab, sw, k, target, i, j)
+    dev = float(np.abs(beats["deviation"]).max())
+    return BeatPlan(cells, labels, w, beats, dev, dev <= tolerance + 1e-12, links, time.perf_counter() - t0)
+
+
+def _summary(
+    sc: IntArray, lab: IntArray, sw: FloatArray, k: int, target: float, i: IntArray, j: IntArray
+) -> pd.DataFrame:
+    load = np.bincount(lab, weights=sw, minlength=k)
+    same = lab[i] == lab[j]
+    graph = coo_array((np.ones(int(same.sum())), (i[same], j[same])), shape=(sc.size, sc.size))
+    _, comp = connected_components(graph, directed=False)
+    parts = pd.Series(comp).groupby(lab).nunique().reindex(range(k), fill_value=0).to_numpy()
+    shape = beat_compactness(sc, lab).set_index("beat").reindex(range(k))
+    return pd.DataFrame(
+        {
+            "beat": np.arange(k),
+            "n_cells": np.bincount(lab, minlength=k),
+            "workload_min": load,
+            "deviation": load / target - 1.0 if target > 0 else np.zeros(k),
+            "compactness": shape["compactness"].to_numpy(),
+            "contiguous": parts == 1,
+        }
+    )
+
+
+# --- staffing ---------------------------------------------------------------------------------------------
+
+
+def hour_profile(cases: pd.DataFrame, *, timezone: str = "Asia/Shanghai") -> pd.DataFrame:
+    """Share of the week's cases reported in each local hour: a (7 × 24) table summing to 1.
+
+    Index ``day_of_week`` (0 = Monday), columns ``hour`` 0 … 23, from ``cases.reported_at`` (tz-aware).
+    Uniform (1/168) without cases.
+    """
+    ts = pd.to_datetime(cases["reported_at"], utc=True).dt.tz_convert(timezone)
+    counts = np.zeros((7, 24))
+    np.add.at(counts, (ts.dt.day_of_week.to_numpy(), ts.dt.hour.to_numpy()), 1.0)
+    share = counts / counts.sum() if counts.sum() > 0 else np.full((7, 24), 1.0 / 168)
+    return pd.DataFrame(
+        share, index=pd.RangeIndex(7, name="day_of_week"), columns=pd.RangeIndex(24, name="hour")
+    )
+
+
+def _minutes(text: str) -> int:
+    h, m = text.split(":")
+    return int(h) * 60 + int(m)
+
+
+def _shift_of_hour(shifts: Sequence[tuple[str, str]], days: Sequence[int]) -> IntArray:
+    """For each of the 168 hours of the week, the (day × n_shifts + shift) slot that handles its cases.
+
+    An hour whose start lies in a shift of a working day belongs to it; any other hour waits for the next
+    shift that starts after it (wrapping over the week).
+    """
+    starts = [_minutes(a) for a, _ in shifts]
+    ends = [_minutes(b) for _, b in shifts]
+    slots = [
+        (d * 1440 + s, d * 1440 + e, d * len(shifts) + q)
+        for d in days
+        for q, (s, e) in enumerate(zip(starts, ends, strict=True))
+    ]
+    slot_start = np.array([s for s, _, _ in slots])
+    slot_end = np.array([e for _, e, _ in slots])
+    slot_id = np.array([q for _, _, q in slots])
+    hour_start = np.arange(168) * 60
+    inside = (hour_start[:, None] >= slot_start[None, :]) & (hour_start[:, None] < slot_end[None, :])
+    wait = (slot_start[None, :] - hour_start[:, None]) % (7 * 1440)
+    nxt = np.argmin(np.where(wait == 0, 7 * 1440, wait), axis=1)
+    own = np.where(inside.any(axis=1), np.argmax(inside, axis=1), nxt)
+    return slot_id[own]
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffingPlan:
+    """Work and inspectors per district, working day and shift (:func:`staffing_plan`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per district × working day × shift: ``district``, ``day_of_week`` (0 = Monday), ``shift``
+        (``"08:00-12:00"``), ``expected_cases``, ``case_min``, ``patrol_min``, ``workload_min`` and
+        ``inspectors`` (int64, ⌈workload / (shift minutes × utilisation)⌉).
+    per_shift : pandas.DataFrame
+        ``district``, ``shift``, ``inspectors`` = the most any working day needs (the roster to staff).
+    hot_cells : ndarray of int64
+        Cells held to the daily patrol target.
+    """
+
+    table: pd.DataFrame
+    per_shift: pd.DataFrame
+    hot_cells: IntArray
+
+
+def _visit_minutes(demand: pd.DataFrame, walk_speed_mps: float, dwell_min: float) -> FloatArray:
+    street = (
+        demand["street_m"].to_numpy(dtype=np.float64)
+        if "street_m" in demand.columns
+        else (demand["area_m2"].to_numpy(dtype=np.float64) * DEFAULT_STREET_DENSITY)
+    )
+    return np.nan_to_num(street) / walk_speed_mps / 60.0 + dwell_min
+
+
+def _hot(demand: pd.DataFrame, hot_share: float) -> npt.NDArray[np.bool_]:
+    """The top ``hot_share`` of each district's cells by expected cases (at least one with cases)."""
+    rank = demand.groupby("district")["expected"].rank(ascending=False, method="first")
+    size = demand.groupby("district")["cell"].transform("size")
+    return ((rank <= np.ceil(hot_share * size)) & (demand["expected"] > 0)).to_numpy()
+
+
+def staffing_plan(
+    demand: pd.DataFrame,
+    profile: pd.DataFrame,
+    *,
+    shifts: Sequence[tuple[str, str]] = DEFAULT_SHIFTS,
+    working_days: Sequence[int] = WORKING_DAYS,
+    hot_share: float = 0.10,
+    minutes_per_case: float = 15.0,
+    dwell_min: float = 2.0,
+    utilisation: float = 0.85,
+    walk_speed_mps: float = DEFAULT_WALK_SPEED_MPS,
+) -> StaffingPlan:
+    """Inspectors needed per district, working day and shift for forecast demand and a coverage target.
+
+    Parameters
+    ----------
+    demand
+        One row per cell: ``cell``, ``district``, ``expected`` (forecast cases per week, e.g.
+        ``analytics.forecast.forecast_cells(..., period="week")``) and ``street_m`` (or ``area_m2``).
+    profile
+        :func:`hour_profile` (7 × 24 shares summing to 1).
+    shifts
+        Local ``("HH:MM", "HH:MM")`` shifts of a working day.
+    working_days
+        Days of the week with shifts (0 = Monday).
+    hot_share
+        Share of each district's cells (top by ``expected``) walked every working day; the rest weekly.
+    minutes_per_case
+        On-site minutes per case (verification and re-check).
+    dwell_min
+        Minutes spent in a cell on top of walking its streets.
+    utilisation
+        Share of a shift that is productive (the rest: breaks, reporting, getting there).
+    walk_speed_mps
+        Walking speed (m/s).
+
+    Returns
+    -------
+    StaffingPlan
+    """
+    if not 0 < utilisation <= 1 or not 0 <= hot_share <= 1 or not working_days or not shifts:
+        msg = "need 0 < utilisation <= 1, 0 <= hot_share <= 1 and at least one working day and shift"
+        raise ValueError(msg)
+    n_s, n_d = len(shifts), len(working_days)
+    slot = _shift_of_hour(shifts, working_days)
+    share = np.bincount(slot, weights=profile.to_numpy(dtype=np.float64).reshape(-1), minlength=7 * n_s)
+    shift_len = np.array([_minutes(b) - _minutes(a) for a, b in shifts], dtype=np.float64)
+    hot = _hot(demand, hot_share)
+    visit = _visit_minutes(demand, walk_speed_mps, dwell_min)
+    # the daily patrol target: hot cells every working day, the others spread evenly over the week
+    daily = np.where(hot, visit, visit / n_d)
+    frame = pd.DataFrame(
+        {
+            "district": demand["district"].astype(str).to_numpy(),
+            "expected": demand["expected"].to_numpy(dtype=np.float64),
+            "daily": daily,
+        }
+    )
+    per = frame.groupby("district", sort=True)[["expected", "daily"]].sum()
+    rows = []
+    for d in working_days:  # a handful of days × shifts: the table itself
+        for q, (a, b) in enumerate(shifts):
+            cases = per["expected"].to_numpy() * share[d * n_s + q]
+            patrol = per["daily"].to_numpy() * shift_len[q] / shift_len.sum()
+            work = cases * minutes_per_case + patrol
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "district": per.index.to_numpy(),
+                        "day_of_week": d,
+                        "shift": f"{a}-{b}",
+                        "expected_cases": cases,
+                        "case_min": cases * minutes_per_case,
+                        "patrol_min": patrol,
+                        "workload_min": work,
+                        "inspectors": np.ceil(work / (shift_len[q] * utilisation) - 1e-9).astype(np.int64),
+                    }
+                )
+            )
+    table = pd.concat(rows, ignore_index=True).sort_values(
+        ["district", "day_of_week", "shift"], ignore_index=True
+    )
+    per_shift = table.groupby(["district", "shift"], as_index=False, sort=True)["inspectors"].max()
+    return StaffingPlan(table, per_shift, demand["cell"].to_numpy(dtype=np.int64)[hot])
+
+
+def staffing_what_if(
+    demand: pd.DataFrame,
+    plan: StaffingPlan,
+    n_inspectors: int,
+    *,
+    k: int = 2,
+    shifts: Sequence[tuple[str, str]] = DEFAULT_SHIFTS,
+    working_days: Sequence[int] = WORKING_DAYS,
+    minutes_per_case: float = 15.0,
+    dwell_min: float = 2.0,
+    utilisation: float = 0.85,
+    walk_speed_mps: float = DEFAULT_WALK_SPEED_MPS,
+) -> pd.DataFrame:
+    """Coverage and value for ``n_inspectors - k`` … ``n_inspectors + k`` inspectors (each works every shift).
+
+    Inspectors go to districts one at a time, each to the district with the most planned weekly work still
+    uncovered (so adding one never takes one away from a district). In each district a week's capacity
+    (inspectors × working days × shift minutes × utilisation) is spent on the cases first, then on the
+    hotspot cells' daily walks (highest expected first), then on one weekly walk of the other cells (highest
+    expected first). Work may move between the shifts of the week here, unlike in :func:`staffing_plan`,
+    which staffs each shift for the work that lands in it; so full coverage can need fewer inspectors here
+    than the plan's busiest shift. The **value** of a walk is the expected cases it finds: a daily walk of a
+    hotspot finds a day's cases (expected / working days), a weekly walk a week's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per inspector count: ``inspectors``, ``case_share`` (share of case work done),
+        ``hot_daily_share`` (share of the hotspot daily walks done), ``weekly_share`` (share of cells
+        walked at least once a week), ``value`` (expected cases within reach of a walk, per week),
+        ``value_share`` (of the total expected), ``value_change`` (vs ``n_inspectors``).
+    """
+    n_d = len(working_days)
+    week_min = n_d * float(sum(_minutes(b) - _minutes(a) for a, b in shifts)) * utilisation
+    need = plan.table.groupby("district")["workload_min"].sum()
+    hot = np.isin(demand["cell"].to_numpy(dtype=np.int64), plan.hot_cells)
+    visit = _visit_minutes(demand, walk_speed_mps, dwell_min)
+    expected = demand["expected"].to_numpy(dtype=np.float64)
+    district = demand["district"].astype(str).to_numpy()
+    rows = []
+    for n in range(max(n_inspectors - k, 0), n_inspectors + k + 1):
+        alloc = _allocate(need.to_numpy(dtype=np.float64), n, week_min)
+        done = {"case": 0.0, "case_all": 0.0, "hot": 0.0, "hot_all": 0.0, "weekly": 0, "value": 0.0}
+        for name, staff in zip(need.index, alloc, strict=True):  # a few districts
+            here = district == name
+            _fill(done, staff * week_min, expected[here], visit[here], hot[here], n_d, minutes_per_case)
+        rows.append(
+            {
+                "inspectors": n,
+                "case_share": done["case"] / done["case_all"] if done["case_all"] else 1.0,
+                "hot_daily_share": done["hot"] / done["hot_all"] if done["hot_all"] else 1.0,
+                "weekly_share": done["weekly"] / max(len(demand), 1),
+                "value": done["value"],
+                "value_share": done["value"] / expected.sum() if expected.sum() else 0.0,
+            }
+        )
+    out = pd.DataFrame(rows)
+    base = out.loc[out["inspectors"] == n_inspectors, "value"].iloc[0]
+    out["value_change"] = out["value"] - base
+    return out
+
+
+def _allocate(work: FloatArray, n: int, capacity: float) -> IntArray:
+    """Share ``n`` inspectors one at a time, each to the district with the most work still uncovered
+    (``work - inspectors × capacity``, minutes a week): sequential, so N + 1 inspectors never take one away
+    from a district, and no inspector goes where the work is already covered while it is not elsewhere."""
+    alloc = np.zeros(work.size, dtype=np.int64)
+    for _ in range(n):  # n inspectors: tens
+        alloc[int(np.argmax(work - alloc * capacity))] += 1
+    return alloc
+
+
+def _fill(
+    done: dict,
+    capacity: float,
+    expected: FloatArray,
+    visit: FloatArray,
+    hot: npt.NDArray[np.bool_],
+    n_days: int,
+    minutes_per_case: float,
+) -> None:
+    """Spend one district's weekly capacity: cases, then hot daily walks, then weekly walks (greedy)."""
+    case_min = float(expected.sum()) * minutes_per_case
+    used = min(capacity, case_min)
+    done["case"] += used / minutes_per_case
+    done["case_all"] += case_min / minutes_per_case
+    left = capacity - used
+    # hot cells: n_days walks each, highest expected first; a walk is done only if it fits whole
+    h = np.flatnonzero(hot)[np.argsort(-expected[hot], kind="stable")]
+    tasks_cost = np.repeat(visit[h], n_days)
+    tasks_value = np.repeat(expected[h] / n_days, n_days)
+    fits = np.cumsum(tasks_cost) <= left
+    done["hot"] += int(fits.sum())
+    done["hot_all"] += tasks_cost.size
+    done["value"] += float(tasks_value[fits].sum())
+    left -= float(tasks_cost[fits].sum())
+    walked_hot = np.repeat(h, n_days)[fits]
+    done["weekly"] += np.unique(walked_hot).size
+    o = np.flatnonzero(~hot)[np.argsort(-expected[~hot], kind="stable")]
+    fits = np.cumsum(visit[o]) <= left
+    done["weekly"] += int(fits.sum())
+    done["value"] += float(expected[o][fits].sum())
