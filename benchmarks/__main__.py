@@ -2,8 +2,9 @@
 
 Each ``benchmarks/bench_*.py`` module exposes ``run(quick: bool) -> list[dict]``; every dict is one row with
 at least ``benchmark``, ``subject``, ``n``, ``seconds``, ``per_s`` and, where a reference implementation ran
-in the same process, ``ratio`` (subject speed / reference speed) and ``peak_mib``. Rows are written as JSON
-lines to ``benchmarks/results/latest.jsonl`` as well as printed.
+in the same process, ``ratio`` (subject speed / reference speed) and ``peak_mib``. Rows are printed and
+written as JSON lines to ``benchmarks/results/latest.jsonl``, each tagged with its ``module``: a run of some
+modules replaces only their rows and keeps the others' from earlier runs.
 
 Usage: ``python -m benchmarks [--quick] [NAME ...]`` where NAME filters modules by substring.
 """
@@ -27,6 +28,7 @@ def main() -> None:
     out_dir = Path(__file__).parent / "results"
     out_dir.mkdir(exist_ok=True)
     rows: list[dict] = []
+    ran: set[str] = set()
     for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
         if not info.name.startswith("bench_"):
             continue
@@ -34,12 +36,23 @@ def main() -> None:
             continue
         module = importlib.import_module(f"benchmarks.{info.name}")
         print(f"== {info.name}", flush=True)
+        ran.add(info.name)
         for row in module.run(quick=args.quick):
+            row = {"module": info.name, **row}
             rows.append(row)
             print("   " + "  ".join(f"{k}={_fmt(v)}" for k, v in row.items()), flush=True)
-    with (out_dir / "latest.jsonl").open("w", encoding="utf-8") as fh:
-        for row in rows:
+    latest = out_dir / "latest.jsonl"
+    kept = [r for r in _read_rows(latest) if r.get("module") not in ran]
+    with latest.open("w", encoding="utf-8") as fh:
+        for row in kept + rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_rows(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
 
 
 def _fmt(value: object) -> str:

@@ -183,8 +183,9 @@ def _raw_text(raw: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     """The source records of the problem rows only, as comma-joined text."""
     if len(rows) == 0:
         return np.array([], dtype=object)
-    picked = raw.iloc[rows].astype(str)
-    return np.array([",".join(values) for values in picked.itertuples(index=False)], dtype=object)
+    # missing fields (e.g. a GPX point without <time>) are empty; pandas' string dtype keeps NA through astype
+    picked = raw.iloc[rows].astype(object).where(raw.iloc[rows].notna(), "")
+    return np.array([",".join(map(str, values)) for values in picked.itertuples(index=False)], dtype=object)
 
 
 def _require_inspector(inspector: str | None, default: str, file: str) -> str:

@@ -158,3 +158,20 @@ def test_stops_match_movingpandas_on_geolife(max_diameter: float, min_duration_s
         matched += bool(close.any())
     # ours measures the bounding-box diagonal, MovingPandas the minimum rotated rectangle's diagonal
     assert matched >= 0.8 * len(theirs)
+
+
+def test_gpx_point_without_time_is_quarantined_not_a_crash(tmp_path: Path) -> None:
+    """Route GPX files (and some exports) carry points with no <time>: that row is a problem, not a crash."""
+    gpx = tmp_path / "I1.gpx"
+    gpx.write_text(
+        '<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
+        '<trk><trkseg><trkpt lat="32.0" lon="120.9"></trkpt>'
+        '<trkpt lat="32.001" lon="120.9"><time>2025-01-01T01:00:00Z</time></trkpt></trkseg></trk></gpx>',
+        encoding="utf-8",
+    )
+    points, problems = read_tracks(gpx)
+    assert len(points) == 1
+    assert problems[["line", "field", "reason"]].to_dict("records") == [
+        {"line": 1, "field": "ts", "reason": "bad_time"}
+    ]
+    assert problems["raw"].iloc[0] == "32.0,120.9,"
