@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 from sqlalchemy.engine import Engine
 
 from app.i18n import LANGUAGES, ROLE_LABELS, label, t
 from app.maps import TILE_PROVIDERS, default_tiles
-from cases.db import database_url, init_db, make_engine
+from cases.db import data_dir, database_url, init_db, make_engine
 from cases.users import AuthResult
 
 
@@ -26,6 +28,14 @@ def engine() -> Engine:
 def db_key() -> str:
     """A small hashable key for ``st.cache_data`` functions: the database URL."""
     return database_url()
+
+
+def tracks_root() -> Path | None:
+    """The patrol track store: ``<data dir>/tracks``, else the demo city's ``<data dir>/geo/demo/tracks``."""
+    for candidate in (data_dir() / "tracks", data_dir() / "geo" / "demo" / "tracks"):
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 def current_user() -> AuthResult | None:

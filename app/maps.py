@@ -69,6 +69,29 @@ GI_CLASS_COLOURS = {
 }
 TIANDITU_KEY_ENV = "GRIDPATROL_TIANDITU_KEY"
 
+#: Fill colour of each emerging hot spot pattern (reds for hot, blues for cold, grey for none).
+PATTERN_COLOURS = {
+    "new_hot_spot": "#fcbba1",
+    "consecutive_hot_spot": "#fc9272",
+    "intensifying_hot_spot": "#a50f15",
+    "persistent_hot_spot": "#de2d26",
+    "diminishing_hot_spot": "#fb6a4a",
+    "sporadic_hot_spot": "#fdd0a2",
+    "oscillating_hot_spot": "#f16913",
+    "historical_hot_spot": "#d9a58f",
+    "new_cold_spot": "#c6dbef",
+    "consecutive_cold_spot": "#9ecae1",
+    "intensifying_cold_spot": "#08519c",
+    "persistent_cold_spot": "#3182bd",
+    "diminishing_cold_spot": "#6baed6",
+    "sporadic_cold_spot": "#deebf7",
+    "oscillating_cold_spot": "#4292c6",
+    "historical_cold_spot": "#a6bddb",
+    "no_pattern": "#eeeeee",
+}
+#: A light-to-dark sequential palette (ColorBrewer Reds, 5 classes) for counts and shares.
+SEQUENTIAL = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
+
 _STYLE_FROM_PROPERTIES = JsCode(
     """
 function(feature, layer) {
@@ -181,6 +204,68 @@ def cells_layer(
         frame = frame.set_geometry(transform_geometries(frame.geometry, "wgs84", display_crs(tiles)))
     tip = folium.GeoJsonTooltip(fields=columns, aliases=[tooltip[c] for c in columns]) if columns else None
     return folium.GeoJson(frame, name=name, on_each_feature=_STYLE_FROM_PROPERTIES, tooltip=tip)
+
+
+def sequential_fill(values: pd.Series, *, palette: tuple[str, ...] = SEQUENTIAL) -> pd.Series:
+    """Colour of each value on ``palette``: equal-width classes between 0 and the maximum (NaN → first)."""
+    top = float(np.nanmax(values.to_numpy(dtype=np.float64))) if len(values) else 0.0
+    level = values.to_numpy(dtype=np.float64) / top if top > 0 else np.zeros(len(values))
+    index = np.clip(np.nan_to_num(level * len(palette)).astype(int), 0, len(palette) - 1)
+    return pd.Series(np.asarray(palette, dtype=object)[index], index=values.index)
+
+
+def points_layer(
+    points: gpd.GeoDataFrame,
+    *,
+    fill: pd.Series | str = "#1f78b4",
+    tooltip: dict[str, str] | None = None,
+    tiles: str = "osm",
+    name: str = "points",
+    radius: int = 7,
+) -> folium.GeoJson:
+    """One GeoJSON layer of circle markers (points, EPSG:4326), styled per feature, escaped tooltip.
+
+    Same contract as :func:`cells_layer`; circle markers need no icon images (nothing from a CDN).
+    """
+    _check_wgs84(points)
+    columns = list(tooltip or {})
+    frame = escape_text(points[[*columns, "geometry"]], columns)
+    frame["fill"] = fill if isinstance(fill, str) else fill.to_numpy()
+    frame["fill_opacity"] = 0.9
+    frame["stroke"] = "#222222"
+    frame["stroke_width"] = 1.5
+    if display_crs(tiles) != "wgs84":
+        from grid.coords import transform_geometries
+
+        frame = frame.set_geometry(transform_geometries(frame.geometry, "wgs84", display_crs(tiles)))
+    tip = folium.GeoJsonTooltip(fields=columns, aliases=[tooltip[c] for c in columns]) if columns else None
+    return folium.GeoJson(
+        frame,
+        name=name,
+        marker=folium.CircleMarker(radius=radius, fill=True),  # Leaflet circle markers are hollow by default
+        on_each_feature=_STYLE_FROM_PROPERTIES,
+        tooltip=tip,
+    )
+
+
+def fit_to(m: folium.Map, frame: gpd.GeoDataFrame, *, tiles: str = "osm") -> folium.Map:
+    """Zoom ``m`` to the extent of ``frame`` (EPSG:4326); nothing happens for an empty frame."""
+    if len(frame) == 0:
+        return m
+    west, south, east, north = frame.total_bounds
+    lat, lon = _to_display(np.array([south, north]), np.array([west, east]), tiles)
+    m.fit_bounds([[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]])
+    return m
+
+
+def display_to_wgs84(lat: float, lon: float, tiles: str) -> tuple[float, float]:
+    """A point clicked on a map drawn over ``tiles`` back in WGS-84 (Gaode maps are drawn in GCJ-02)."""
+    if display_crs(tiles) == "wgs84":
+        return float(lat), float(lon)
+    from grid.coords import to_wgs84
+
+    out_lat, out_lon = to_wgs84(np.array([lat]), np.array([lon]), display_crs(tiles))
+    return float(out_lat[0]), float(out_lon[0])
 
 
 def _check_wgs84(frame: gpd.GeoDataFrame) -> None:

@@ -26,6 +26,18 @@ PAGES: list[tuple[str, str, str, frozenset[str] | None]] = [
         ":material/local_fire_department:",
         frozenset({"planner", "manager", "admin"}),
     ),
+    (
+        "recurring.py",
+        "recurring",
+        ":material/autorenew:",
+        frozenset({"planner", "manager", "admin"}),
+    ),
+    ("emerging.py", "emerging", ":material/trending_up:", frozenset({"planner", "manager", "admin"})),
+    ("forecast.py", "forecast", ":material/online_prediction:", frozenset({"planner", "manager", "admin"})),
+    ("my_grid.py", "my_grid", ":material/my_location:", frozenset({"inspector", "admin"})),
+    ("dashboard.py", "dashboard", ":material/monitoring:", frozenset({"manager", "admin"})),
+    ("deployment.py", "deployment", ":material/groups:", frozenset({"manager", "admin"})),
+    ("coverage.py", "coverage", ":material/route:", frozenset({"manager", "admin"})),
     ("data.py", "data", ":material/upload_file:", frozenset({"admin"})),
 ]
 
@@ -53,14 +65,22 @@ def main() -> None:
     sidebar()
     user = current_user()
     if user is None:
+        # Register every page (hidden, never run) so that Streamlit keeps the requested page and query
+        # (``/my_grid?case=…``) in the URL through the login; after login the role's own navigation
+        # decides: a page outside the role falls back to the overview.
+        st.navigation(_pages(None), position="hidden")
         _login()
         return
-    pages = [
-        st.Page(str(VIEWS / file), title=t(key), icon=icon, url_path=file.removesuffix(".py"))
-        for file, key, icon, roles in PAGES
-        if roles is None or user.role in roles
+    st.navigation(_pages(user.role)).run()
+
+
+def _pages(role: str | None) -> list:
+    """The pages ``role`` may open (every page for ``None``: the hidden login-time navigation)."""
+    return [
+        st.Page(str(VIEWS / file), title=t(key), icon=icon, url_path=file.removesuffix(".py"), default=not i)
+        for i, (file, key, icon, roles) in enumerate(PAGES)
+        if role is None or roles is None or role in roles
     ]
-    st.navigation(pages).run()
 
 
 main()

@@ -26,6 +26,17 @@ PASSWORD = "browser-test-pw"
 USERS = {"admin": "b-admin", "planner": "b-planner", "manager": "b-manager", "inspector": "b-inspector"}
 
 
+def _planted():
+    """tests/app/planted.py (the planted city shared with the AppTest tests), loaded by path."""
+    import importlib.util
+
+    path = REPO_ROOT / "tests" / "app" / "planted.py"
+    spec = importlib.util.spec_from_file_location("browser_planted", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -34,7 +45,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Serve the app on a free local port against a fresh database with one user per role; yield its URL."""
+    """Serve the app on a free local port against a fresh database with one user per role and the planted
+    city of tests/app/planted.py (inspector b-inspector is I001); yield its URL."""
     from sqlalchemy.orm import Session
 
     from cases.db import init_db, make_engine
@@ -51,6 +63,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         create_user(
             engine, username, role, password=PASSWORD, inspector_id="I001" if role == "inspector" else None
         )
+    _planted().plant_city(engine, data_dir)
     engine.dispose()
     port = _free_port()
     env = {**os.environ, "GRIDPATROL_DATA_DIR": str(data_dir), "GRIDPATROL_TILES": "none"}
@@ -135,7 +148,9 @@ def login_as(live_app: str, browser) -> Callable[[str], object]:
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=password]")))
         browser.find_element(By.CSS_SELECTOR, "input[aria-label='用户名']").send_keys(USERS.get(role, role))
         browser.find_element(By.CSS_SELECTOR, "input[type=password]").send_keys(password)
-        browser.find_element(By.CSS_SELECTOR, "[data-testid=stBaseButton-secondaryFormSubmit]").click()
+        # Streamlit draws the form's elements one after the other: wait for the button too.
+        submit = (By.CSS_SELECTOR, "[data-testid=stBaseButton-secondaryFormSubmit]")
+        wait.until(ec.element_to_be_clickable(submit)).click()
         return wait
 
     return _login

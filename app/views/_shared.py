@@ -1,0 +1,186 @@
+"""Pieces the planner pages share: cached case data, the filter bar, the clicked cell's history, downloads.
+
+Not a page (no entry in ``PAGES``): the pages import it. Maps are built by a cached function of the page
+(``st.cache_data`` keyed by the inputs), so a rerun that does not change the inputs hands ``st_folium`` a
+copy of the same map — the same element ids, hence the same HTML — and the browser does not redraw it.
+(Not ``st.cache_resource``: ``st_folium`` alters the map it renders, so a shared object breaks the next
+session that renders it; ``st.cache_data`` hands each run its own unpickled copy.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app.context import db_key, engine
+from app.i18n import t
+from app.maps import display_to_wgs84, localize_assets, standalone_html
+from cases.categories import load_categories
+from cases.models import CASE_SOURCES, Case
+from cases.store import load_case_frame
+from grid.cells import cells_to_parents, cells_to_strings, latlng_to_cells, strings_to_cells
+
+TIMEZONE = "Asia/Shanghai"
+
+
+@st.cache_data(ttl=300, max_entries=4)
+def case_frame(key: str) -> pd.DataFrame:
+    """The located cases of the database ``key`` (:func:`cases.store.load_case_frame`), cached 5 min."""
+    del key  # the cache key: one entry per database
+    return load_case_frame(engine())
+
+
+@st.cache_data(ttl=3600)
+def category_table() -> pd.DataFrame:
+    """The shipped standard category table (:func:`cases.categories.load_categories`)."""
+    return load_categories()
+
+
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    """The planner's filter bar: resolution, period, category classes, sources and local date range."""
+
+    res: int
+    period: str
+    classes: tuple[str, ...]
+    sources: tuple[str, ...]
+    start: dt.date
+    end: dt.date
+
+
+def filter_bar(cases: pd.DataFrame, *, periods: tuple[str, ...] = ("week", "month", "day")) -> Filters:
+    """Draw the filter widgets (three columns) and return the choice."""
+    local_days = cases["reported_at"].dt.tz_convert(TIMEZONE).dt.date
+    categories = category_table()
+    class_names = categories.drop_duplicates("class_code").set_index("class_code")["class_name_zh"].to_dict()
+    left, middle, right = st.columns(3)
+    res = left.selectbox(t("resolution"), [8, 9, 10], index=1)
+    period = left.selectbox(t("period"), list(periods))
+    picked = middle.multiselect(
+        t("category_class"), sorted(class_names), format_func=lambda c: f"{c} {class_names.get(c, '')}"
+    )
+    present = [s for s in CASE_SOURCES if s in set(cases["source"].dropna())]
+    sources = middle.multiselect(t("source"), present)
+    first, last = local_days.min(), local_days.max()
+    span = right.date_input(t("date_range"), value=(first, last), min_value=first, max_value=last)
+    start, end = (span[0], span[-1]) if isinstance(span, tuple | list) and span else (first, last)
+    return Filters(int(res), str(period), tuple(picked), tuple(sources), start, end)
+
+
+def show_map(m: folium.Map, *, key: str, height: int = 560) -> tuple[float, float] | None:
+    """Draw ``m`` (assets served locally) and return the WGS-84 (lat, lon) of the last click, if any.
+
+    Only ``last_clicked`` comes back from the browser, so panning and zooming do not rerun the page.
+    """
+    state = st_folium(
+        localize_assets(m),
+        height=height,
+        use_container_width=True,
+        returned_objects=["last_clicked"],
+        key=key,
+    )
+    clicked = (state or {}).get("last_clicked")
+    if not clicked:
+        return None
+    return display_to_wgs84(clicked["lat"], clicked["lng"], st.session_state.get("tiles", "osm"))
+
+
+def pick_cell(table: pd.DataFrame, clicked: tuple[float, float] | None, res: int, *, key: str) -> int | None:
+    """The cell whose history to show: the clicked one, else one chosen from ``table``'s ``h3`` column."""
+    options = list(table["h3"].head(200))
+    if clicked is not None:
+        cell = cells_to_strings(latlng_to_cells(np.array([clicked[0]]), np.array([clicked[1]]), res))[0]
+        if cell not in options:
+            options.insert(0, cell)
+        st.session_state[key] = cell
+    if not options:
+        return None
+    choice = st.selectbox(t("cell_history_pick"), options, key=key)
+    return int(strings_to_cells([choice])[0]) if choice else None
+
+
+def cell_history(cases: pd.DataFrame, cell: int, res: int, period: str, filters: Filters) -> None:
+    """Draw the history of ``cell`` (at ``res``): cases per ``period`` over the date range, and its cases."""
+    parents = cells_to_parents(cases["cell"].to_numpy(dtype=np.int64), res)
+    local = cases["reported_at"].dt.tz_convert(TIMEZONE)
+    inside = (
+        (parents == cell)
+        & (local.dt.date >= filters.start).to_numpy()
+        & (local.dt.date <= filters.end).to_numpy()
+    )
+    freq = {"day": "D", "week": "W-SUN", "month": "M"}[period]
+    stamps = local[inside].dt.tz_localize(None).dt.to_period(freq)
+    span = pd.period_range(pd.Period(filters.start, freq), pd.Period(filters.end, freq), freq=freq)
+    counts = stamps.value_counts().reindex(span, fill_value=0)
+    history = pd.DataFrame({t("period"): span.start_time, t("cases"): counts.to_numpy()})
+    st.subheader(t("cell_history", cell=cells_to_strings(np.array([cell]))[0]))
+    st.bar_chart(history, x=t("period"), y=t("cases"), height=220)
+    ids = cases.loc[inside, "case_id"].astype(str).tolist()
+    st.dataframe(case_rows(ids), hide_index=True, use_container_width=True)
+
+
+def case_rows(case_ids: list[str], *, limit: int = 500) -> pd.DataFrame:
+    """Case table for display (newest first, at most ``limit``); the phone column is left out on purpose.
+
+    ``st.dataframe`` draws cell text as text, never as HTML, so descriptions need no escaping here.
+    """
+    columns = [Case.case_id, Case.reported_at, Case.category_code, Case.source, Case.status, Case.description]
+    rows: list[tuple] = []
+    with engine().connect() as conn:
+        for i in range(0, min(len(case_ids), 20_000), 900):  # stay under SQLite's bound-parameter limit
+            chunk = case_ids[i : i + 900]
+            rows.extend(conn.execute(sa.select(*columns).where(Case.case_id.in_(chunk))).all())
+    frame = pd.DataFrame(rows, columns=[c.key for c in columns])
+    if frame.empty:
+        return frame
+    frame["reported_at"] = pd.to_datetime(frame["reported_at"], utc=True).dt.tz_convert(TIMEZONE)
+    names = category_table().set_index("code")["name_zh"]
+    frame.insert(3, "category", frame["category_code"].map(names))
+    return frame.sort_values("reported_at", ascending=False).head(limit)
+
+
+def downloads(table: pd.DataFrame, shown: gpd.GeoDataFrame, m: folium.Map, name: str) -> None:
+    """CSV of ``table``, GeoJSON of ``shown`` and the map as standalone HTML, side by side."""
+    down1, down2, down3 = st.columns(3)
+    down1.download_button("CSV", table.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv", "text/csv")
+    geo = shown.drop(columns=[c for c in ("cell",) if c in shown.columns])
+    down2.download_button("GeoJSON", geo.to_json().encode("utf-8"), f"{name}.geojson", "application/geo+json")
+    down3.download_button("HTML", standalone_html(m).encode("utf-8"), f"{name}.html", "text/html")
+
+
+def current_db() -> str:
+    """The cache key of the configured database."""
+    return db_key()
+
+
+def neglect_table(
+    fine: pd.DataFrame, cells: np.ndarray, *, as_of: pd.Timestamp, never_days: int
+) -> pd.DataFrame:
+    """:func:`patrol.kpis.cell_neglect`, also when ``fine`` holds no visit at all (every cell never visited).
+
+    ``cell_neglect`` fails on an empty fine cube (it takes ``.dt`` of an empty object column), hence the
+    explicit answer for that case: same columns, ``days_since_visit`` inf, ``neglected`` True.
+    """
+    from patrol.kpis import cell_neglect
+
+    if len(fine) and (fine["last_visit"] <= as_of).any():
+        return cell_neglect(fine, cells, as_of=as_of, never_days=never_days, timezone=TIMEZONE)
+    universe = np.unique(np.asarray(cells, dtype=np.int64))
+    return pd.DataFrame(
+        {
+            "cell": universe,
+            "last_visit": pd.Series(pd.NaT, index=range(universe.size), dtype="datetime64[ns, UTC]"),
+            "days_since_visit": np.inf,
+            "visit_days": np.zeros(universe.size, dtype=np.int64),
+            "median_revisit_days": np.nan,
+            "neglected": True,
+        }
+    )

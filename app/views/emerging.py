@@ -1,0 +1,115 @@
+"""Planner's emerging hot spot page: space-time Gi* per period and the Esri pattern of every cell.
+
+Patterns come from :func:`analytics.emerging.emerging_hotspots` (new, intensifying, persistent, …; hot and
+cold). Too few periods or cases is said plainly. Click a cell (or pick it) for its history and cases.
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import streamlit as st
+
+from analytics._validate import TooFewPeriodsError
+from analytics.cube import build_cube, universe_from_cases
+from analytics.emerging import PATTERNS, emerging_hotspots
+from app.context import db_key, require_role
+from app.i18n import t
+from app.maps import PATTERN_COLOURS, base_map, cells_layer, fit_to
+from app.views._shared import (
+    Filters,
+    case_frame,
+    category_table,
+    cell_history,
+    downloads,
+    filter_bar,
+    pick_cell,
+    show_map,
+)
+from grid.cells import cells_to_strings
+
+require_role("planner", "manager", "admin")
+
+
+@st.cache_data(ttl=300, max_entries=16)
+def _emerging(key: str, filters: Filters, k: int, time_step: int) -> gpd.GeoDataFrame:
+    cases = case_frame(key)
+    cube = build_cube(
+        cases,
+        universe_from_cases(cases, filters.res, k=k),
+        period=filters.period,
+        categories=list(filters.classes) or None,
+        category_table=category_table(),
+        sources=list(filters.sources) or None,
+        start=filters.start,
+        end=filters.end,
+    )
+    frame = emerging_hotspots(cube, k=k, time_step=time_step).to_geodataframe()
+    frame.insert(1, "h3", cells_to_strings(frame["cell"].to_numpy()))
+    frame["pattern"] = frame["pattern"].astype(str)
+    return frame
+
+
+@st.cache_data(ttl=300, max_entries=8)
+def _map(key: str, filters: Filters, k: int, time_step: int, tiles: str, lang: str) -> folium.Map:
+    """The map of one choice, built once: reruns hand the browser a copy with the same HTML."""
+    result = _emerging(key, filters, k, time_step)
+    shown = result[(result["count"] > 0) | (result["pattern"] != "no_pattern")]
+    centre = (shown if len(shown) else result).geometry.union_all().centroid
+    m = base_map(centre.y, centre.x, zoom=12, tiles=tiles)
+    cells_layer(
+        shown.assign(trend_z=shown["trend_z"].round(2)),
+        fill=shown["pattern"].map(PATTERN_COLOURS),
+        tooltip={
+            "h3": "H3",
+            "count": t("cases"),
+            "pattern": t("pattern"),
+            "trend_z": "trend z",
+            "hot_periods": "hot",
+        },
+        tiles=tiles,
+        name="emerging",
+    ).add_to(m)
+    return fit_to(m, shown if len(shown) else result, tiles=tiles)
+
+
+st.title(t("emerging"))
+cases = case_frame(db_key())
+if cases.empty:
+    st.info(t("no_cases"))
+    st.stop()
+filters = filter_bar(cases, periods=("week", "day", "month"))
+left, right = st.columns(2)
+k = left.selectbox(t("rings"), [1, 2, 3], index=0)
+time_step = right.selectbox(t("time_step"), [0, 1, 2, 3], index=1)
+
+try:
+    result = _emerging(db_key(), filters, int(k), int(time_step))
+except TooFewPeriodsError as exc:
+    st.warning(t("too_few", error=str(exc)))
+    st.stop()
+except ValueError as exc:  # an empty selection …: say it, no traceback
+    st.warning(str(exc))
+    st.stop()
+
+counts = result["pattern"].value_counts()
+present = [p for p in PATTERNS if counts.get(p, 0) and p != "no_pattern"]
+for column, name in zip(st.columns(max(len(present), 1)), present or ["no_pattern"], strict=False):
+    column.metric(name, f"{counts.get(name, 0):,}")
+shown = result[(result["count"] > 0) | (result["pattern"] != "no_pattern")]
+m = _map(
+    db_key(),
+    filters,
+    int(k),
+    int(time_step),
+    st.session_state.get("tiles", "osm"),
+    st.session_state.get("lang", "zh"),
+)
+clicked = show_map(m, key=f"emerging-map-{filters.res}")
+table = result.drop(columns="geometry").sort_values(["pattern", "gi_z"], ascending=[True, False])
+table = table[table["pattern"] != "no_pattern"]
+st.dataframe(table.head(200), hide_index=True, use_container_width=True)
+downloads(table, shown, m, "emerging")
+cell = pick_cell(table, clicked, filters.res, key="emerging-cell")
+if cell is not None:
+    cell_history(cases, cell, filters.res, filters.period, filters)

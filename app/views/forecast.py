@@ -1,0 +1,108 @@
+"""Planner's forecast page: expected cases per cell next period (:func:`analytics.forecast.forecast_cells`).
+
+The model is a choice: default the 4-period moving average; the learned models and ``auto`` (which
+backtests every model on the city's own history and keeps the best PAI at 5 % area) take minutes. The
+forecast is made as of the end of the chosen date range, so later cases are never used. Click a cell (or
+pick it) for its history and cases.
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import streamlit as st
+
+from analytics.cube import universe_from_cases
+from analytics.forecast import MODELS, forecast_cells
+from app.context import db_key, require_role
+from app.i18n import t
+from app.maps import base_map, cells_layer, fit_to, sequential_fill
+from app.views._shared import Filters, case_frame, cell_history, downloads, filter_bar, pick_cell, show_map
+from grid.cells import cells_to_polygons, cells_to_strings
+
+require_role("planner", "manager", "admin")
+# Baselines answer in a fraction of a second; the learned models (and "auto", which backtests all of them)
+# take a minute or more on a city, so they are offered but never the default.
+SLOW_MODELS = ("poisson_gbm", "ensemble", "auto")
+MODEL_CHOICES = [*(m for m in MODELS if m not in SLOW_MODELS), *SLOW_MODELS]
+DEFAULT_MODEL = "baseline_ma4"
+
+
+@st.cache_data(ttl=600, max_entries=16)
+def _forecast(key: str, filters: Filters, model: str, horizon: int) -> gpd.GeoDataFrame:
+    cases = case_frame(key)
+    if filters.sources:
+        cases = cases[cases["source"].isin(filters.sources)]
+    local_day = cases["reported_at"].dt.tz_convert("Asia/Shanghai").dt.date
+    cases = cases[(local_day >= filters.start).to_numpy()]
+    frame = forecast_cells(
+        cases,
+        universe_from_cases(cases, filters.res, k=1),
+        period=filters.period,
+        horizon=horizon,
+        model=model,
+        as_of=filters.end,
+        categories=list(filters.classes) or None,
+    )
+    frame.insert(1, "h3", cells_to_strings(frame["cell"].to_numpy()))
+    frame["period_start"] = frame["period_start"].dt.strftime("%Y-%m-%d")  # plain text for GeoJSON
+    polygons = cells_to_polygons(frame["cell"].to_numpy())
+    return gpd.GeoDataFrame(frame, geometry=polygons.geometry.to_numpy(), crs=4326)
+
+
+@st.cache_data(ttl=600, max_entries=8)
+def _map(key: str, filters: Filters, model: str, horizon: int, top: int, tiles: str, lang: str) -> folium.Map:
+    """The map of one choice, built once: reruns hand the browser a copy with the same HTML."""
+    result = _forecast(key, filters, model, horizon)
+    shown = result.head(top)
+    centre = result.geometry.union_all().centroid
+    m = base_map(centre.y, centre.x, zoom=12, tiles=tiles)
+    cells_layer(
+        shown.assign(expected=shown["expected"].round(2), risk=shown["risk"].round(2)),
+        fill=sequential_fill(shown["risk"]),
+        tooltip={"h3": "H3", "expected": t("expected"), "risk": t("risk"), "rank": t("rank")},
+        tiles=tiles,
+        name="forecast",
+    ).add_to(m)
+    return fit_to(m, shown, tiles=tiles)
+
+
+st.title(t("forecast"))
+cases = case_frame(db_key())
+if cases.empty:
+    st.info(t("no_cases"))
+    st.stop()
+filters = filter_bar(cases)
+left, middle, right = st.columns(3)
+model = left.selectbox(t("model"), MODEL_CHOICES, index=MODEL_CHOICES.index(DEFAULT_MODEL))
+if model in SLOW_MODELS:
+    left.caption(t("slow_model"))
+horizon = middle.selectbox(t("horizon"), [1, 2, 3, 4])
+top = right.number_input(t("top_cells"), min_value=10, max_value=5000, value=200, step=10)
+try:
+    with st.spinner(t("forecasting")):
+        result = _forecast(db_key(), filters, model, int(horizon))
+except ValueError as exc:  # too few periods, empty selection …: say it, no traceback
+    st.warning(t("too_few", error=str(exc)))
+    st.stop()
+
+row = st.columns(3)
+row[0].metric(t("period"), str(result["period"].iloc[0]))
+row[1].metric(t("model"), str(result["model"].iloc[0]))
+row[2].metric(t("expected_total"), f"{result['expected'].sum():,.1f}")
+m = _map(
+    db_key(),
+    filters,
+    model,
+    int(horizon),
+    int(top),
+    st.session_state.get("tiles", "osm"),
+    st.session_state.get("lang", "zh"),
+)
+clicked = show_map(m, key=f"forecast-map-{filters.res}")
+table = result.drop(columns="geometry")
+st.dataframe(table.head(int(top)), hide_index=True, use_container_width=True)
+downloads(table, result.head(int(top)), m, "forecast")
+cell = pick_cell(table, clicked, filters.res, key="forecast-cell")
+if cell is not None:
+    cell_history(cases, cell, filters.res, filters.period, filters)

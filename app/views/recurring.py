@@ -1,0 +1,112 @@
+"""Planner's recurring-problems page: cells where problems come back period after period.
+
+A period is active for a cell when it has at least ``min_count`` cases (:mod:`analytics.recurrence`); the
+map colours cells by the share of active periods, the table ranks the chronic ones. Click a cell (or pick
+it) for its history and cases.
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import streamlit as st
+
+from analytics.cube import build_cube, universe_from_cases
+from analytics.recurrence import recurrence
+from app.context import db_key, require_role
+from app.i18n import t
+from app.maps import base_map, cells_layer, fit_to, sequential_fill
+from app.views._shared import (
+    Filters,
+    case_frame,
+    category_table,
+    cell_history,
+    downloads,
+    filter_bar,
+    pick_cell,
+    show_map,
+)
+from grid.cells import cells_to_polygons, cells_to_strings
+
+require_role("planner", "manager", "admin")
+
+
+@st.cache_data(ttl=300, max_entries=16)
+def _recurring(key: str, filters: Filters, last: int, min_count: int) -> gpd.GeoDataFrame:
+    cases = case_frame(key)
+    cube = build_cube(
+        cases,
+        universe_from_cases(cases, filters.res, k=0),
+        period=filters.period,
+        categories=list(filters.classes) or None,
+        category_table=category_table(),
+        sources=list(filters.sources) or None,
+        start=filters.start,
+        end=filters.end,
+    )
+    last = min(last, cube.counts.shape[1])
+    frame = recurrence(cube, last=last, min_count=min_count).to_frame()
+    frame = frame[frame["active_periods"] > 0].drop(columns="category")
+    frame.insert(1, "h3", cells_to_strings(frame["cell"].to_numpy()))
+    polygons = cells_to_polygons(frame["cell"].to_numpy())
+    return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=polygons.geometry.to_numpy(), crs=4326)
+
+
+@st.cache_data(ttl=300, max_entries=8)
+def _map(
+    key: str, filters: Filters, last: int, min_count: int, min_share: float, tiles: str, lang: str
+) -> folium.Map:
+    """The map of one choice, built once: reruns hand the browser a copy with the same HTML."""
+    result = _recurring(key, filters, last, min_count)
+    shown = result[result["share"] >= min_share]
+    centre = (shown if len(shown) else result).geometry.union_all().centroid
+    m = base_map(centre.y, centre.x, zoom=12, tiles=tiles)
+    if len(shown):
+        cells_layer(
+            shown.assign(share=shown["share"].round(2)),
+            fill=sequential_fill(shown["share"]),
+            tooltip={
+                "h3": "H3",
+                "cases": t("cases"),
+                "share": t("share"),
+                "current_run": t("current_run"),
+                "longest_run": t("longest_run"),
+            },
+            tiles=tiles,
+            name="recurring",
+        ).add_to(m)
+    return fit_to(m, shown if len(shown) else result, tiles=tiles)
+
+
+st.title(t("recurring"))
+cases = case_frame(db_key())
+if cases.empty:
+    st.info(t("no_cases"))
+    st.stop()
+filters = filter_bar(cases)
+left, middle, right = st.columns(3)
+last = left.number_input(t("last_periods"), min_value=2, max_value=400, value=12, step=1)
+min_count = middle.number_input(t("min_count"), min_value=1, max_value=50, value=1, step=1)
+min_share = right.slider(t("min_share"), 0.0, 1.0, 0.5, 0.05)
+
+try:
+    result = _recurring(db_key(), filters, int(last), int(min_count))
+except ValueError as exc:  # an empty selection …: say it, no traceback
+    st.warning(str(exc))
+    st.stop()
+
+chronic = result[result["share"] >= min_share].sort_values(
+    ["share", "current_run", "longest_run", "cases"], ascending=False
+)
+st.metric(t("chronic_cells"), f"{len(chronic):,}")
+tiles = st.session_state.get("tiles", "osm")
+m = _map(
+    db_key(), filters, int(last), int(min_count), float(min_share), tiles, st.session_state.get("lang", "zh")
+)
+clicked = show_map(m, key=f"recurring-map-{filters.res}")
+table = chronic.drop(columns="geometry")
+st.dataframe(table.head(200), hide_index=True, use_container_width=True)
+downloads(table, chronic, m, "recurring")
+cell = pick_cell(table, clicked, filters.res, key="recurring-cell")
+if cell is not None:
+    cell_history(cases, cell, filters.res, filters.period, filters)
