@@ -157,9 +157,11 @@ def cell_neglect(
     universe = np.unique(np.asarray(cells, dtype=np.int64))
     seen = fine[fine["last_visit"] <= as_of]
     last = seen.groupby("cell")["last_visit"].max()
-    day_index = seen["period"].dt.tz_convert(timezone).dt.normalize()
+    # local calendar days as naive datetime64 (a tz-aware .to_numpy() is object dtype, which breaks .dt
+    # on an empty frame)
+    day_index = seen["period"].dt.tz_convert(timezone).dt.normalize().dt.tz_localize(None)
     visit_days = pd.DataFrame(
-        {"cell": seen["cell"].to_numpy(), "day": day_index.to_numpy()}
+        {"cell": seen["cell"].to_numpy(dtype=np.int64), "day": day_index.to_numpy()}
     ).drop_duplicates()
     visit_days = visit_days.sort_values(["cell", "day"])
     gaps = visit_days.groupby("cell")["day"].diff().dt.total_seconds() / 86_400.0

@@ -164,23 +164,7 @@ def current_db() -> str:
 def neglect_table(
     fine: pd.DataFrame, cells: np.ndarray, *, as_of: pd.Timestamp, never_days: int
 ) -> pd.DataFrame:
-    """:func:`patrol.kpis.cell_neglect`, also when ``fine`` holds no visit at all (every cell never visited).
-
-    ``cell_neglect`` fails on an empty fine cube (it takes ``.dt`` of an empty object column), hence the
-    explicit answer for that case: same columns, ``days_since_visit`` inf, ``neglected`` True.
-    """
+    """:func:`patrol.kpis.cell_neglect` in the city's zone (all never visited if ``fine`` is empty)."""
     from patrol.kpis import cell_neglect
 
-    if len(fine) and (fine["last_visit"] <= as_of).any():
-        return cell_neglect(fine, cells, as_of=as_of, never_days=never_days, timezone=TIMEZONE)
-    universe = np.unique(np.asarray(cells, dtype=np.int64))
-    return pd.DataFrame(
-        {
-            "cell": universe,
-            "last_visit": pd.Series(pd.NaT, index=range(universe.size), dtype="datetime64[ns, UTC]"),
-            "days_since_visit": np.inf,
-            "visit_days": np.zeros(universe.size, dtype=np.int64),
-            "median_revisit_days": np.nan,
-            "neglected": True,
-        }
-    )
+    return cell_neglect(fine, cells, as_of=as_of, never_days=never_days, timezone=TIMEZONE)

@@ -108,3 +108,15 @@ def test_input_errors() -> None:
         inspector_coverage(fine, ASSIGNMENTS, pd.date_range("2025-03-03", periods=1))
     with pytest.raises(ValueError, match="tz-aware"):
         cell_neglect(fine, np.array([1]), as_of=pd.Timestamp("2025-03-10"))
+
+
+def test_cell_neglect_with_no_visit_at_all() -> None:
+    """An inspector with no stored track: every assigned cell is never visited (and nothing crashes)."""
+    from patrol.coverage import _empty_fine
+
+    cells = np.array([622351903562694655, 622351903562727423], dtype=np.int64)
+    out = cell_neglect(_empty_fine("Asia/Shanghai"), cells, as_of=pd.Timestamp("2025-01-01", tz="UTC"))
+    assert out["cell"].tolist() == sorted(cells.tolist())
+    assert out["neglected"].all()
+    assert np.isinf(out["days_since_visit"]).all()
+    assert (out["visit_days"] == 0).all()
