@@ -5,8 +5,8 @@ Cells: every res-10 cell of a disk around Nantong (``grid_disk`` of one cell; 10
 10k). Counts are Poisson with a few planted clusters. Ours runs end to end from the cell ids: neighbour
 pairs (``grid.cells.grid_disk``, the numba lattice kernel) + CSR weights + z + p + FDR. The reference gets
 its neighbours for free: a libpysal ``W`` built from our pairs outside the timing +
-``esda.G_Local(star=True, transform="B")``. With permutations esda runs on a subset (O(n) memory traffic per cell) and its time
-is extrapolated per cell; that row says so.
+``esda.G_Local(star=True, transform="B")``. With permutations esda runs on a subset (O(n) memory traffic
+per cell) and its time is extrapolated per cell; that row says so.
 """
 
 from __future__ import annotations
