@@ -152,6 +152,17 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Share found by patrols, problems walked past (citizen reports after a patrol passed), "
         "on-time verification and re-check, per inspector.",
     },
+    "allocation_gap": {"zh": "巡查投入与问题分布差距", "en": "Allocation gap"},
+    "allocation_gap_help": {
+        "zh": "每个网格的预计问题占比与巡查时间占比之差：红色巡查不足，蓝色巡查过多（预计来源：{source}）。",
+        "en": "Per cell, its share of expected problems against its share of patrol minutes: "
+        "red under-patrolled, blue over-patrolled (expected from: {source}).",
+    },
+    "gap_status": {"zh": "状态", "en": "status"},
+    "gap_under": {"zh": "巡查不足网格", "en": "Under-patrolled cells"},
+    "gap_balanced": {"zh": "均衡网格", "en": "Balanced cells"},
+    "gap_over": {"zh": "巡查过多网格", "en": "Over-patrolled cells"},
+    "minutes": {"zh": "巡查分钟", "en": "patrol minutes"},
     "beat": {"zh": "责任片区", "en": "beat"},
     "workload_min": {"zh": "每周工作量（分钟）", "en": "workload (min/week)"},
     "n_beats": {"zh": "片区数（监督员数）", "en": "Beats (inspectors)"},

@@ -154,25 +154,65 @@ downloads(table, shown, m, "neglected_cells")
 
 
 @st.cache_data(ttl=300, max_entries=4)
-def _effectiveness(key: str, root: str, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """:func:`patrol.effectiveness.effectiveness_table` per inspector over the cases reported in the range."""
-    from cases.lifecycle import load_events, load_lifecycle_frame
-    from patrol.effectiveness import effectiveness_table, visits_from_store
+def _effectiveness(key: str, root: str, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per inspector :func:`patrol.effectiveness.effectiveness_table` and the per-cell allocation gap.
 
-    cases = load_lifecycle_frame(engine())
-    local = pd.to_datetime(cases["reported_at"], utc=True).dt.tz_convert(TIMEZONE).dt.date
-    cases = cases[((local >= start) & (local <= end)).to_numpy() & cases["cell"].notna().to_numpy()]
-    cases = cases.reset_index(drop=True).astype({"cell": "int64"})
+    Expected problems come from the forecast on the history before ``start``
+    (:func:`patrol.effectiveness.expected_problems`), over the assigned cells.
+    """
+    from cases.lifecycle import load_events, load_lifecycle_frame
+    from patrol.effectiveness import allocation_gap, effectiveness_table, expected_problems, visits_from_store
+
+    every = load_lifecycle_frame(engine())
+    every = every[every["cell"].notna().to_numpy()].reset_index(drop=True).astype({"cell": "int64"})
+    local = pd.to_datetime(every["reported_at"], utc=True).dt.tz_convert(TIMEZONE).dt.date
+    cases = every[((local >= start) & (local <= end)).to_numpy()].reset_index(drop=True)
     visits = visits_from_store(root, start, end, timezone=TIMEZONE)
     beats = _assignments(key).drop_duplicates("cell")[["cell", "inspector_id"]]
-    return effectiveness_table(cases, visits, "inspector", events=load_events(engine()), beats=beats)
+    table = effectiveness_table(cases, visits, "inspector", events=load_events(engine()), beats=beats)
+    universe = np.unique(beats["cell"].to_numpy(dtype=np.int64))
+    expected, source = expected_problems(every, universe, start, end, timezone=TIMEZONE)
+    gap = allocation_gap(visits, expected, cells=universe)
+    gap = pd.DataFrame(gap.drop(columns="geometry")).assign(expected_source=source)
+    return table, gap
 
+
+@st.cache_data(ttl=300, max_entries=4)
+def _gap_map(key: str, root: str, start: dt.date, end: dt.date, tiles: str, lang: str) -> folium.Map:
+    """The allocation-gap map (under / balanced / over-patrolled cells), built once per choice."""
+    _, gap = _effectiveness(key, root, start, end)
+    polygons = cells_to_polygons(gap["cell"].to_numpy()).drop(columns=["cell", "area_m2"])
+    frame = polygons.join(
+        gap.drop(columns="cell").assign(
+            expected=gap["expected"].round(2).astype(str),
+            patrol_minutes=gap["patrol_minutes"].round(0).astype(str),
+        )
+    )
+    centre = frame.geometry.union_all().centroid
+    m = base_map(centre.y, centre.x, zoom=13, tiles=tiles)
+    cells_layer(
+        frame,
+        fill=frame["status"].map(GAP_COLOURS).fillna("#cccccc"),
+        tooltip={
+            "h3": "H3",
+            "status": t("gap_status"),
+            "expected": t("expected"),
+            "patrol_minutes": t("minutes"),
+        },
+        tiles=tiles,
+        name="allocation-gap",
+    ).add_to(m)
+    return fit_to(m, frame, tiles=tiles)
+
+
+#: under-patrolled red, balanced grey, over-patrolled blue, nothing expected nor patrolled white
+GAP_COLOURS = {"under": "#d7301f", "balanced": "#bdbdbd", "over": "#2b8cbe", "idle": "#ffffff"}
 
 st.subheader(t("effectiveness"))
 st.caption(t("effectiveness_help"))
 try:
     with st.spinner(t("effectiveness")):
-        effect = _effectiveness(db_key(), str(root), start, end)
+        effect, gap = _effectiveness(db_key(), str(root), start, end)
 except ValueError as exc:  # no case in the range …: say it, no traceback
     st.info(t("too_few", error=str(exc)))
 else:
@@ -180,3 +220,15 @@ else:
     st.download_button(
         "CSV", effect.to_csv(index=False).encode("utf-8-sig"), "effectiveness.csv", "text/csv", key="eff-csv"
     )
+    st.subheader(t("allocation_gap"))
+    st.caption(t("allocation_gap_help", source=gap["expected_source"].iloc[0] if len(gap) else "-"))
+    counts = gap["status"].value_counts()
+    cols = st.columns(3)
+    for col, status in zip(cols, ("under", "balanced", "over"), strict=True):
+        col.metric(t(f"gap_{status}"), f"{int(counts.get(status, 0)):,}")
+    tiles, lang = st.session_state.get("tiles", "osm"), st.session_state.get("lang", "zh")
+    gap_map = _gap_map(db_key(), str(root), start, end, tiles, lang)
+    show_map(gap_map, key="gap-map")
+    st.dataframe(gap.sort_values("gap", ascending=False), hide_index=True, use_container_width=True)
+    shown_gap = cells_to_polygons(gap["cell"].to_numpy()).drop(columns=["cell", "area_m2"]).join(gap)
+    downloads(gap.sort_values("gap", ascending=False), shown_gap, gap_map, "allocation_gap")

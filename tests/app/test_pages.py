@@ -218,6 +218,15 @@ def test_coverage_reports_the_walk_and_the_neglected_cells(city, login) -> None:
     assert not at.error
     effect = at.dataframe[2].value.set_index("inspector")
     assert effect.loc["I001", "patrol_hours"] > 0  # 2 walks of 5 minutes
+    gap = at.dataframe[3].value.set_index("cell")
+    beats = np.concatenate([city["cells_I001"], city["cells_I002"]])
+    assert set(gap.index) == set(beats.tolist())  # the assigned cells, each once
+    assert gap.index.is_unique
+    assert gap.loc[city["cells_I001"], "patrol_minutes"].sum() > 0
+    assert gap["expected_share"].sum() == pytest.approx(1.0)
+    assert gap["patrol_share"].sum() == pytest.approx(1.0)
+    assert (gap.loc[city["cells_I002"], "patrol_minutes"] == 0).all()  # never walked: no patrol time
+    assert set(gap["status"]) <= {"under", "balanced", "over", "idle"}
 
 
 def test_pages_without_data_say_so(app_db: Engine, login) -> None:
