@@ -121,6 +121,9 @@ class RouteOptions:
         Solver seed.
     timezone : str
         The city's zone.
+    forecast_model : str
+        Model of :func:`analytics.forecast.forecast_cells` for the risk part (the long-run mean: the strongest
+        baseline in the backtests and instant; ``"auto"`` backtests every model first).
     """
 
     shift_start: str = "08:00"
@@ -137,6 +140,7 @@ class RouteOptions:
     time_limit_s: float = 1.0
     seed: int = 0
     timezone: str = "Asia/Shanghai"
+    forecast_model: str = "baseline_mean"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -435,6 +439,7 @@ def suggest_route(
             period="week",
             timezone=options.timezone,
             as_of=at.tz_convert(options.timezone),
+            model=options.forecast_model,
         )
     tasks = open_tasks(cases, cells, at, verify_within_h=options.verify_within_h)
     values = stop_values(

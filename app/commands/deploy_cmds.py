@@ -23,6 +23,13 @@ import click
 TZ_OPTION = click.option(
     "--timezone", envvar="GRIDPATROL_TIMEZONE", default="Asia/Shanghai", show_default=True
 )
+MODEL_OPTION = click.option(
+    "--model",
+    default="baseline_mean",
+    show_default=True,
+    help="Forecast model of the demand (analytics.forecast; the long-run mean is the strongest baseline in "
+    "the backtests and instant; `auto` backtests every model first and takes minutes).",
+)
 CITY_OPTION = click.option(
     "--city",
     "city_dir",
@@ -219,6 +226,7 @@ def _last_visit(tracks: Path | None, city_dir: Path | None, date: dt.date, days:
 @click.option(
     "--time-limit", type=click.FloatRange(min=0.01), default=1.0, show_default=True, help="Solver seconds."
 )
+@MODEL_OPTION
 @TZ_OPTION
 @click.option("--tiles", envvar="GRIDPATROL_TILES", default="osm", show_default=True, help="HTML base map.")
 @_guard
@@ -246,6 +254,7 @@ def route_cmd(**opts: Any) -> None:
         circuity=opts["circuity"],
         time_limit_s=opts["time_limit"],
         timezone=opts["timezone"],
+        forecast_model=opts["model"],
     )
     route = suggest_route(
         opts["inspector"],
@@ -310,14 +319,14 @@ def _route_html(route: Any, tiles: str) -> str:
 # --- beats ------------------------------------------------------------------------------------------------
 
 
-def _demand(city_dir: Path | None, cells, timezone: str):
+def _demand(city_dir: Path | None, cells, timezone: str, model: str):
     """Forecast expected cases per cell and week (``analytics.forecast.forecast_cells``) for ``cells``."""
     from analytics.forecast import forecast_cells
 
     cases = _cases(city_dir)
     if cases.empty:
         raise DeployError("no cases to forecast demand from (import cases first)")
-    forecast = forecast_cells(cases, cells["cell"].to_numpy(), period="week", timezone=timezone)
+    forecast = forecast_cells(cases, cells["cell"].to_numpy(), period="week", timezone=timezone, model=model)
     click.echo(f"demand: forecast {forecast['period'].iloc[0]} with model {forecast['model'].iloc[0]}")
     return forecast.set_index("cell")["expected"].reindex(cells["cell"].to_numpy()).fillna(0.0).to_numpy()
 
@@ -347,6 +356,7 @@ def _demand(city_dir: Path | None, cells, timezone: str):
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @CITY_OPTION
+@MODEL_OPTION
 @TZ_OPTION
 @click.option("--tiles", envvar="GRIDPATROL_TILES", default="osm", show_default=True, help="HTML base map.")
 @_guard
@@ -367,7 +377,7 @@ def beats_cmd(**opts: Any) -> None:
     cells = cells[cells["district"].astype(str) == str(opts["district"])].reset_index(drop=True)
     if cells.empty:
         raise DeployError(f"no cells in district {opts['district']!r}")
-    expected = _demand(opts["city_dir"], cells, opts["timezone"])
+    expected = _demand(opts["city_dir"], cells, opts["timezone"], opts["model"])
     hot = expected >= np.quantile(expected, 1 - opts["hot_share"]) if opts["hot_share"] > 0 else expected < 0
     work = cell_workload(cells, expected, visits_per_week=np.where(hot & (expected > 0), 5.0, 1.0))
     plan = partition_beats(
@@ -452,6 +462,7 @@ def _beats_html(gdf, tiles: str) -> str:
 @click.option("--minutes-per-case", type=click.FloatRange(min=0), default=15.0, show_default=True)
 @click.option("--utilisation", type=click.FloatRange(0.05, 1.0), default=0.85, show_default=True)
 @CITY_OPTION
+@MODEL_OPTION
 @TZ_OPTION
 @_guard
 def staffing_cmd(**opts: Any) -> None:
@@ -468,7 +479,7 @@ def staffing_cmd(**opts: Any) -> None:
         raise DeployError(f"--out must end in .csv; got {out.name}")
     city = opts["city_dir"]
     cells = _cells(city)
-    expected = _demand(city, cells, opts["timezone"])
+    expected = _demand(city, cells, opts["timezone"], opts["model"])
     demand = pd.DataFrame(
         {
             "cell": cells["cell"].to_numpy(),
