@@ -24,8 +24,11 @@ class AnalysisError(Exception):
     """A user-facing failure of an analytics command (message printed, exit code 1)."""
 
 
-def _cases_from_file(path: Path, mapping: str | None) -> Any:
-    """Import ``path`` into a temporary SQLite database and read its cases back."""
+def cases_from_file(path: Path, mapping: str | None, read: Callable[[Any], Any] | None = None) -> Any:
+    """Import ``path`` into a temporary SQLite database and read its cases back with ``read(engine)``.
+
+    ``read`` defaults to :func:`cases.store.load_case_frame`; the main database is never touched.
+    """
     import tempfile
 
     from cases.db import init_db, make_engine
@@ -47,7 +50,7 @@ def _cases_from_file(path: Path, mapping: str | None) -> Any:
             except ImportReadError as exc:
                 raise AnalysisError(f"cannot read {path}: {exc}") from exc
             click.echo(report.summary(), err=True)
-            return load_case_frame(engine)
+            return (read or load_case_frame)(engine)
         finally:
             engine.dispose()
 
@@ -57,7 +60,7 @@ def _selection(opts: dict[str, Any]) -> tuple[Any, Any, str]:
     from analytics.cube import universe_from_cases
 
     if opts["cases_file"] is not None:
-        cases = _cases_from_file(opts["cases_file"], opts["mapping"])
+        cases = cases_from_file(opts["cases_file"], opts["mapping"])
         areas = None
     else:
         if opts["mapping"] is not None:

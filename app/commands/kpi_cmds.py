@@ -27,29 +27,13 @@ class KpiError(Exception):
 
 def _from_file(path: Path, mapping: str | None) -> Any:
     """Import ``path`` into a temporary SQLite database; return its lifecycle frame."""
-    import tempfile
-
-    from cases.db import init_db, make_engine
-    from cases.importing import ImportReadError, import_cases
+    from app.commands.analytics_cmds import AnalysisError, cases_from_file
     from cases.lifecycle import load_lifecycle_frame
-    from cases.mapping import MappingError, load_mapping
 
     try:
-        loaded = load_mapping(mapping) if mapping else None
-    except MappingError as exc:
+        return cases_from_file(path, mapping, read=load_lifecycle_frame)
+    except AnalysisError as exc:
         raise KpiError(str(exc)) from exc
-    with tempfile.TemporaryDirectory(prefix="gridpatrol-") as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 't.db'}")
-        try:
-            init_db(engine)
-            try:
-                report = import_cases(path, engine, mapping=loaded)
-            except ImportReadError as exc:
-                raise KpiError(f"cannot read {path}: {exc}") from exc
-            click.echo(report.summary(), err=True)
-            return load_lifecycle_frame(engine)
-        finally:
-            engine.dispose()
 
 
 def _assignments(engine: Any) -> Any:
