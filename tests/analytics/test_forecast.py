@@ -292,9 +292,10 @@ def test_demo_city_forecast_tracks_the_true_intensity(
 ) -> None:
     """Spearman ρ between the forecast of the last complete week and the simulator's λ of that week.
 
-    Floor 0.6: λ spans the 2,242 cells from 0 (no street) to tens of problems a week, and ~15 weeks of
-    cases pin down its order well (0.7–0.8 measured); the one-week count itself, a Poisson draw of λ, is a
-    far noisier ranking (its ρ is asserted lower, so the floor is not met by any noisy copy of λ).
+    Floor 0.85: λ spans the 2,242 cells from 0 (no street) to tens of problems a week, and ~15 weeks of
+    cases pin down its order well (0.919 measured with the ensemble, seed 7); the one-week count itself, a
+    Poisson draw of λ, is a far noisier ranking (0.509 measured; asserted lower, so the floor is not met by
+    a noisy copy of λ).
     """
     from scipy.stats import spearmanr
 
@@ -307,7 +308,7 @@ def test_demo_city_forecast_tracks_the_true_intensity(
     lam_last = city_lambda[out["period"].iloc[0]].reindex(last_week["cell"]).to_numpy()
     rho_last = spearmanr(last_week["expected"], lam_last).statistic
     print(f"Spearman rho forecast vs truth {rho:.3f}; last week's counts {rho_last:.3f}")
-    assert rho >= 0.6
+    assert rho >= 0.85
     assert rho > rho_last
 
 
