@@ -183,6 +183,8 @@ def mask_phone(phone: str | None, role: str | None) -> str | None:
     """A phone number as ``role`` may see it: in full for ``PHONE_ROLES``, else ``138****5678``."""
     if phone is None or role in PHONE_ROLES:
         return phone
+    if not isinstance(phone, str):  # NaN / NA: a column of a frame where no case has a phone
+        return None
     digits = phone.strip()
     if len(digits) <= 4:
         return "*" * len(digits)

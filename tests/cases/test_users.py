@@ -149,3 +149,14 @@ def test_demo_users_one_per_role_created_once(tmp_path) -> None:
     for line in lines:
         username, password = line.split()
         assert authenticate(engine, username, password).ok
+
+
+def test_mask_phone_treats_missing_values_from_a_frame_as_no_phone() -> None:
+    """A task list built with pandas has NaN / NA where a case has no phone (the demo city's patrol finds)."""
+    import pandas as pd
+
+    from cases.users import mask_phone
+
+    for missing in (float("nan"), pd.NA, None):
+        assert mask_phone(missing, "inspector") is None
+    assert mask_phone("13812345678", "inspector") == "138****5678"
