@@ -255,11 +255,11 @@ def test_demo_city_backtest_learned_model_vs_baselines_and_the_truth_ceiling(
 
     The issue asks the learned model to beat the strongest baseline by >= 10 % PAI at 5 %. The simulator
     makes that impossible: even the simulator's own true intensity λ, used as the forecast, beats the
-    long-run mean by less than 10 % (cases are Poisson draws around a mostly stationary λ; see
-    docs/drafts/forecast.md). So this test asserts what is attainable and checkable: (1) the truth ceiling
-    is below +10 % (if the simulator changes and it is not, this test fails and the 10 % target must be
-    tested instead); (2) the ensemble does not lose to the strongest baseline (>= 0.98 × its mean PAI@5 %,
-    the sampling noise of 8 weeks) and beats the last-period, moving-average and KDE baselines.
+    long-run mean by less than 10 % (cases are Poisson draws around a mostly stationary λ; see the
+    README's forecasting section). So this test asserts what is attainable and checkable: (1) the truth
+    ceiling is below +10 % (if the simulator changes and it is not, this test fails and the 10 % target
+    must be tested instead); (2) the ensemble does not lose to the strongest baseline (>= 0.98 × its mean
+    PAI@5 %, the sampling noise of 8 weeks) and beats the last-period, moving-average and KDE baselines.
     """
     from analytics.evaluation import pai
     from analytics.forecast import period_label
@@ -320,7 +320,7 @@ def test_demo_city_forecast_tracks_the_true_intensity(
 def test_boston_learned_model_does_not_lose_to_the_best_baseline(tmp_path: Path) -> None:
     """Boston 311, Aug–Dec 2015 through the shipped importer (default-point rows dropped), res 8, 6 weeks.
 
-    Small on purpose (the full res-9/10 tables are in docs/drafts/forecast.md): the ensemble must keep
+    Small on purpose (the full tables are in the README's forecasting section): the ensemble must keep
     within 3 % of the best baseline's mean PAI at 5 % (6 weeks of sampling noise) and beat last week.
     """
     from cases.db import init_db, make_engine
