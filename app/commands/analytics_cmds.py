@@ -117,9 +117,10 @@ def _cube(opts: dict[str, Any], *, by_category: bool = False):
     return cube
 
 
-def _analysis_options(func: Callable[..., None]) -> Callable[..., None]:
-    """The options every analytics command shares."""
-    options = [
+def source_options() -> list[Callable[[Callable[..., None]], Callable[..., None]]]:
+    """The options that choose the cases and the cube (``--cases``, ``--mapping``, ``--res``, ``--period``),
+    shared by the analytics and forecast commands."""
+    return [
         click.option(
             "--cases",
             "cases_file",
@@ -142,6 +143,13 @@ def _analysis_options(func: Callable[..., None]) -> Callable[..., None]:
             show_default=True,
             help="Time step (ISO weeks, Monday–Sunday), in the city's zone.",
         ),
+    ]
+
+
+def _analysis_options(func: Callable[..., None]) -> Callable[..., None]:
+    """The options every analytics command shares."""
+    options = [
+        *source_options(),
         click.option(
             "--k", type=click.IntRange(min=1), default=1, show_default=True, help="Neighbourhood in rings."
         ),

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from app.commands.analytics_cmds import AnalysisError, _selection, _write
+from app.commands.analytics_cmds import AnalysisError, _selection, _write, source_options
 
 #: Leading columns of the backtest table (issue #6); more metrics follow.
 BACKTEST_COLUMNS = ("model", "origin", "hit_rate_1", "pai_1", "pai_2", "pai_5", "pai_10", "pei_5", "deviance")
@@ -23,24 +23,7 @@ BACKTEST_COLUMNS = ("model", "origin", "hit_rate_1", "pai_1", "pai_2", "pai_5", 
 
 def _options(func: Callable[..., None]) -> Callable[..., None]:
     options = [
-        click.option(
-            "--cases",
-            "cases_file",
-            type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            default=None,
-            help="Use this cases file (imported into a temporary database) instead of the database.",
-        ),
-        click.option("--mapping", default=None, help="Mapping (TOML path or shipped name) of --cases."),
-        click.option(
-            "--res", type=click.IntRange(0, 10), default=10, show_default=True, help="H3 resolution."
-        ),
-        click.option(
-            "--period",
-            type=click.Choice(["day", "week", "month"]),
-            default="week",
-            show_default=True,
-            help="Time step (ISO weeks), in the city's zone.",
-        ),
+        *source_options(),
         click.option(
             "--k",
             type=click.IntRange(min=0),
