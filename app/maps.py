@@ -10,6 +10,8 @@ Design choices, each for a reason:
 - Cells are one GeoJSON layer on the canvas renderer, styled from each feature's own ``fill`` property by a
   small JavaScript function. Folium's Python ``style_function`` would emit a ``switch`` over every feature
   id, which grows with the square of the cell count.
+- Many small cells: below a zoom threshold the map shows their parents instead (:class:`ZoomSwitch`,
+  rolled up by :func:`grid.rollup.rollup_cells`), switched in the browser on ``zoomend`` without a rerun.
 - Every string property is HTML-escaped before it reaches a tooltip or popup: case descriptions and names
   are untrusted text.
 """
@@ -25,6 +27,8 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from branca.element import MacroElement
+from folium.template import Template
 from folium.utilities import JsCode
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -161,6 +165,35 @@ def _to_display(lat: np.ndarray, lon: np.ndarray, tiles: str) -> tuple[np.ndarra
     return from_wgs84(lat, lon, "gcj02")
 
 
+#: Decimal places of drawn coordinates: 1e-6° ≈ 0.1 m, far below a pixel at any useful zoom.
+COORD_DECIMALS = 6
+
+
+def feature_collection(frame: gpd.GeoDataFrame, *, decimals: int = COORD_DECIMALS) -> dict:
+    """``frame`` as a GeoJSON FeatureCollection dict, built in C where it counts.
+
+    Geometries go through ``shapely.to_geojson`` (vectorised) with coordinates rounded to ``decimals``,
+    properties through pandas' JSON writer; Python only joins the strings. GeoPandas'
+    ``__geo_interface__`` builds a dict per coordinate pair in Python: ~10× slower for thousands of cells,
+    and the rounding halves the page the browser has to parse.
+    """
+    import json
+
+    import shapely
+
+    geometry = shapely.transform(frame.geometry.to_numpy(), lambda xy: np.round(xy, decimals))
+    shapes = shapely.to_geojson(geometry)
+    properties = frame.drop(columns=frame.geometry.name)
+    lines = (
+        properties.to_json(orient="records", lines=True, force_ascii=False).splitlines() if len(frame) else []
+    )
+    features = ",".join(
+        f'{{"type":"Feature","properties":{props},"geometry":{shape}}}'
+        for props, shape in zip(lines, shapes, strict=True)
+    )
+    return json.loads(f'{{"type":"FeatureCollection","features":[{features}]}}')
+
+
 def escape_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Copy of ``frame`` with every string value in ``columns`` HTML-escaped (untrusted text)."""
     out = frame.copy()
@@ -203,7 +236,100 @@ def cells_layer(
 
         frame = frame.set_geometry(transform_geometries(frame.geometry, "wgs84", display_crs(tiles)))
     tip = folium.GeoJsonTooltip(fields=columns, aliases=[tooltip[c] for c in columns]) if columns else None
-    return folium.GeoJson(frame, name=name, on_each_feature=_STYLE_FROM_PROPERTIES, tooltip=tip)
+    return folium.GeoJson(
+        feature_collection(frame), name=name, on_each_feature=_STYLE_FROM_PROPERTIES, tooltip=tip
+    )
+
+
+#: Cell count above which a map also gets a parent-cell layer for zoomed-out views.
+OVERVIEW_MIN_CELLS = 2_500
+#: Zoom level from which the cells themselves are drawn (below it: the parents). At zoom 14 a res-10
+#: hexagon (~75 m across) is ~10 px wide at China's latitudes.
+FINE_MIN_ZOOM = 14
+
+
+class ZoomSwitch(MacroElement):
+    """Show ``coarse`` below zoom ``min_zoom`` and ``fine`` from it on (Leaflet ``zoomend``, no rerun).
+
+    Both layers must already be children of the map; this element only adds/removes them on the map.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }};
+    var fine = {{ this.fine.get_name() }};
+    var coarse = {{ this.coarse.get_name() }};
+    function sync() {
+        var zoomedIn = map.getZoom() >= {{ this.min_zoom }};
+        var show = zoomedIn ? fine : coarse, hide = zoomedIn ? coarse : fine;
+        if (map.hasLayer(hide)) { map.removeLayer(hide); }
+        if (!map.hasLayer(show)) { map.addLayer(show); }
+    }
+    map.on("zoomend", sync);
+    map.whenReady(sync);
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(
+        self, fine: folium.GeoJson, coarse: folium.GeoJson, *, min_zoom: int = FINE_MIN_ZOOM
+    ) -> None:
+        super().__init__()
+        self._name = "ZoomSwitch"
+        self.fine = fine
+        self.coarse = coarse
+        self.min_zoom = int(min_zoom)
+
+
+def overview_layer(
+    cells: gpd.GeoDataFrame,
+    res: int,
+    *,
+    sums: tuple[str, ...] = (),
+    dominant: str | None = None,
+    weight: str | None = None,
+    colours: dict[str, str] | None = None,
+    fill_column: str | None = None,
+    tooltip: dict[str, str] | None = None,
+    tiles: str = "osm",
+    name: str = "overview",
+) -> folium.GeoJson | None:
+    """The parent cells (one resolution up) of ``cells`` as a layer, or None when there are few cells.
+
+    Parents are rolled up by :func:`grid.rollup.rollup_cells` (``sums`` added, ``dominant`` class by
+    ``weight``) and filled from ``colours`` by the dominant class, else on the sequential palette by
+    ``fill_column``. ``tooltip`` may name ``h3``, ``children`` and the rolled-up columns.
+    """
+    if len(cells) <= OVERVIEW_MIN_CELLS or res <= 0:
+        return None
+    from grid.cells import cells_to_strings
+    from grid.rollup import rollup_cells
+
+    parents = rollup_cells(cells, res - 1, sums=sums, dominant=dominant, weight=weight)
+    parents.insert(1, "h3", cells_to_strings(parents["cell"].to_numpy()))
+    if colours is not None and dominant is not None:
+        fill = parents[dominant].astype(str).map(colours).fillna("#eeeeee")
+    else:
+        fill = sequential_fill(parents[fill_column or sums[0]])
+    return cells_layer(parents, fill=fill, tooltip=tooltip, tiles=tiles, name=name)
+
+
+def add_cells_with_overview(
+    m: folium.Map,
+    fine: folium.GeoJson,
+    coarse: folium.GeoJson | None,
+    *,
+    min_zoom: int = FINE_MIN_ZOOM,
+) -> folium.Map:
+    """Add ``fine`` to ``m``; with a ``coarse`` (parent-cell) layer, add it too and switch them by zoom."""
+    fine.add_to(m)
+    if coarse is not None:
+        coarse.add_to(m)
+        ZoomSwitch(fine, coarse, min_zoom=min_zoom).add_to(m)
+    return m
 
 
 def sequential_fill(values: pd.Series, *, palette: tuple[str, ...] = SEQUENTIAL) -> pd.Series:
@@ -240,7 +366,7 @@ def points_layer(
         frame = frame.set_geometry(transform_geometries(frame.geometry, "wgs84", display_crs(tiles)))
     tip = folium.GeoJsonTooltip(fields=columns, aliases=[tooltip[c] for c in columns]) if columns else None
     return folium.GeoJson(
-        frame,
+        feature_collection(frame),
         name=name,
         marker=folium.CircleMarker(radius=radius, fill=True),  # Leaflet circle markers are hollow by default
         on_each_feature=_STYLE_FROM_PROPERTIES,

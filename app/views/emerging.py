@@ -15,7 +15,7 @@ from analytics.cube import build_cube, universe_from_cases
 from analytics.emerging import PATTERNS, emerging_hotspots
 from app.context import db_key, require_role
 from app.i18n import t
-from app.maps import PATTERN_COLOURS, base_map, cells_layer, fit_to
+from app.maps import PATTERN_COLOURS, add_cells_with_overview, base_map, cells_layer, fit_to, overview_layer
 from app.views._shared import (
     Filters,
     case_frame,
@@ -57,7 +57,7 @@ def _map(key: str, filters: Filters, k: int, time_step: int, tiles: str, lang: s
     shown = result[(result["count"] > 0) | (result["pattern"] != "no_pattern")]
     centre = (shown if len(shown) else result).geometry.union_all().centroid
     m = base_map(centre.y, centre.x, zoom=12, tiles=tiles)
-    cells_layer(
+    fine = cells_layer(
         shown.assign(trend_z=shown["trend_z"].round(2)),
         fill=shown["pattern"].map(PATTERN_COLOURS),
         tooltip={
@@ -69,7 +69,19 @@ def _map(key: str, filters: Filters, k: int, time_step: int, tiles: str, lang: s
         },
         tiles=tiles,
         name="emerging",
-    ).add_to(m)
+    )
+    coarse = overview_layer(  # zoomed out: each parent shows the pattern that holds most of its cases
+        shown,
+        filters.res,
+        sums=("count",),
+        dominant="pattern",
+        weight="count",
+        colours=PATTERN_COLOURS,
+        tooltip={"h3": "H3", "count": t("cases"), "pattern": t("pattern"), "children": t("cells")},
+        tiles=tiles,
+        name="emerging-overview",
+    )
+    add_cells_with_overview(m, fine, coarse)
     return fit_to(m, shown if len(shown) else result, tiles=tiles)
 
 

@@ -16,7 +16,7 @@ from analytics.cube import universe_from_cases
 from analytics.forecast import MODELS, forecast_cells
 from app.context import db_key, require_role
 from app.i18n import t
-from app.maps import base_map, cells_layer, fit_to, sequential_fill
+from app.maps import add_cells_with_overview, base_map, cells_layer, fit_to, overview_layer, sequential_fill
 from app.views._shared import Filters, case_frame, cell_history, downloads, filter_bar, pick_cell, show_map
 from grid.cells import cells_to_polygons, cells_to_strings
 
@@ -57,13 +57,22 @@ def _map(key: str, filters: Filters, model: str, horizon: int, top: int, tiles: 
     shown = result.head(top)
     centre = result.geometry.union_all().centroid
     m = base_map(centre.y, centre.x, zoom=12, tiles=tiles)
-    cells_layer(
+    fine = cells_layer(
         shown.assign(expected=shown["expected"].round(2), risk=shown["risk"].round(2)),
         fill=sequential_fill(shown["risk"]),
         tooltip={"h3": "H3", "expected": t("expected"), "risk": t("risk"), "rank": t("rank")},
         tiles=tiles,
         name="forecast",
-    ).add_to(m)
+    )
+    coarse = overview_layer(  # zoomed out: expected cases summed over each parent's shown cells
+        shown[["cell", "expected", "geometry"]],
+        filters.res,
+        sums=("expected",),
+        tooltip={"h3": "H3", "expected": t("expected"), "children": t("cells")},
+        tiles=tiles,
+        name="forecast-overview",
+    )
+    add_cells_with_overview(m, fine, coarse)
     return fit_to(m, shown, tiles=tiles)
 
 

@@ -13,7 +13,7 @@ from analytics.cube import build_cube, universe_from_cases
 from analytics.hotspots import cube_hotspots
 from app.context import db_key, require_role
 from app.i18n import t
-from app.maps import GI_CLASS_COLOURS, base_map, cells_layer, fit_to
+from app.maps import GI_CLASS_COLOURS, add_cells_with_overview, base_map, cells_layer, fit_to, overview_layer
 from app.views._shared import (
     Filters,
     case_frame,
@@ -54,13 +54,25 @@ def _map(key: str, filters: Filters, k: int, tiles: str, lang: str) -> folium.Ma
     shown = result[(result["count"] > 0) | (result["gi_class"] != "not_significant")]
     centre = (shown if len(shown) else result).geometry.union_all().centroid
     m = base_map(centre.y, centre.x, zoom=12, tiles=tiles)
-    cells_layer(
+    fine = cells_layer(
         shown,
         fill=shown["gi_class"].astype(str).map(GI_CLASS_COLOURS),
         tooltip={"h3": "H3", "count": t("cases"), "gi_z": "Gi* z", "gi_class": t("class")},
         tiles=tiles,
         name="hotspots",
-    ).add_to(m)
+    )
+    coarse = overview_layer(  # zoomed out: each parent shows the class that holds most of its cases
+        shown,
+        filters.res,
+        sums=("count",),
+        dominant="gi_class",
+        weight="count",
+        colours=GI_CLASS_COLOURS,
+        tooltip={"h3": "H3", "count": t("cases"), "gi_class": t("class"), "children": t("cells")},
+        tiles=tiles,
+        name="hotspots-overview",
+    )
+    add_cells_with_overview(m, fine, coarse)
     return fit_to(m, shown if len(shown) else result, tiles=tiles)
 
 

@@ -15,7 +15,7 @@ from analytics.cube import build_cube, universe_from_cases
 from analytics.recurrence import recurrence
 from app.context import db_key, require_role
 from app.i18n import t
-from app.maps import base_map, cells_layer, fit_to, sequential_fill
+from app.maps import add_cells_with_overview, base_map, cells_layer, fit_to, overview_layer, sequential_fill
 from app.views._shared import (
     Filters,
     case_frame,
@@ -62,7 +62,7 @@ def _map(
     centre = (shown if len(shown) else result).geometry.union_all().centroid
     m = base_map(centre.y, centre.x, zoom=12, tiles=tiles)
     if len(shown):
-        cells_layer(
+        fine = cells_layer(
             shown.assign(share=shown["share"].round(2)),
             fill=sequential_fill(shown["share"]),
             tooltip={
@@ -74,7 +74,16 @@ def _map(
             },
             tiles=tiles,
             name="recurring",
-        ).add_to(m)
+        )
+        coarse = overview_layer(  # zoomed out: cases of the recurring cells summed per parent
+            shown[["cell", "cases", "geometry"]],
+            filters.res,
+            sums=("cases",),
+            tooltip={"h3": "H3", "cases": t("cases"), "children": t("cells")},
+            tiles=tiles,
+            name="recurring-overview",
+        )
+        add_cells_with_overview(m, fine, coarse)
     return fit_to(m, shown if len(shown) else result, tiles=tiles)
 
 

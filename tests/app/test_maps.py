@@ -30,7 +30,7 @@ def _cells() -> gpd.GeoDataFrame:
 
 
 def _geojson_features(page: str) -> list[dict]:
-    match = re.search(r"_add\((\{\"bbox\".*?\})\);", page)
+    match = re.search(r"_add\((\{\"features\".*?\})\);", page)
     assert match, "no GeoJSON layer in the page"
     return json.loads(match.group(1))["features"]
 
@@ -91,3 +91,47 @@ def test_settings_errors() -> None:
         base_map(32.0, 120.86, tiles="tianditu", tianditu_key="")
     with pytest.raises(ValueError, match="EPSG:4326"):
         cells_layer(_cells().to_crs("EPSG:32651"))
+
+
+def _many_cells(n_parents: int) -> gpd.GeoDataFrame:
+    """All res-10 children of ``n_parents`` res-9 cells around Nantong, counts 1 except one hot child each."""
+    import h3
+
+    from grid.cells import cells_to_polygons
+
+    parents = sorted(h3.grid_disk(h3.latlng_to_cell(32.0, 120.86, 9), 30))[:n_parents]
+    children = np.array(sorted(h3.str_to_int(c) for p in parents for c in h3.cell_to_children(p)), np.int64)
+    frame = cells_to_polygons(children)
+    frame["count"] = 1
+    frame["gi_class"] = "not_significant"
+    hot = frame.groupby(frame["cell"].map(lambda c: h3.cell_to_parent(h3.int_to_str(c), 9))).head(1).index
+    frame.loc[hot, ["count", "gi_class"]] = [50, "hot_99"]
+    return frame
+
+
+def test_many_cells_get_a_parent_overview_switched_by_zoom() -> None:
+    from app.maps import (
+        FINE_MIN_ZOOM,
+        GI_CLASS_COLOURS,
+        OVERVIEW_MIN_CELLS,
+        add_cells_with_overview,
+        overview_layer,
+    )
+
+    few = _many_cells(10)
+    assert overview_layer(few, 10, sums=("count",)) is None  # a small map draws its cells at every zoom
+    many = _many_cells(OVERVIEW_MIN_CELLS // 7 + 10)
+    coarse = overview_layer(
+        many, 10, sums=("count",), dominant="gi_class", weight="count", colours=GI_CLASS_COLOURS, tooltip={}
+    )
+    assert coarse is not None
+    features = coarse.data["features"]
+    assert len(features) == len(many) // 7  # one hexagon per parent
+    # each parent: 6 cells × 1 case + 1 hot cell × 50 cases → 56 cases, hot (where its cases are)
+    assert {f["properties"]["fill"] for f in features} == {GI_CLASS_COLOURS["hot_99"]}
+    m = base_map(32.0, 120.86, zoom=12, tiles="none")
+    fine = cells_layer(many[["cell", "count", "geometry"]], name="fine")
+    page = add_cells_with_overview(m, fine, coarse).get_root().render()
+    script = page[page.index('map.on("zoomend", sync)') - 600 :]
+    assert fine.get_name() in script and coarse.get_name() in script
+    assert f"map.getZoom() >= {FINE_MIN_ZOOM}" in script

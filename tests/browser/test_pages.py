@@ -33,30 +33,6 @@ ROLE_PAGES = {
 NO_MAP = {"dashboard"}
 
 
-#: Counts painted pixels (sampled) on Leaflet's overlay canvases plus SVG paths: > 0 once cells are drawn.
-_PAINTED = """
-let n = document.querySelectorAll('.leaflet-overlay-pane path').length;
-for (const c of document.querySelectorAll('.leaflet-overlay-pane canvas')) {
-    if (!c.width || !c.height) continue;
-    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    for (let i = 3; i < data.length; i += 4 * 7) if (data[i] > 0) n++;
-}
-return n;
-"""
-
-
-def _map_drew(browser, timeout: float = 40) -> int:
-    """Wait until the st_folium map has painted its layers; return the painted pixel (sample) count."""
-    wait = WebDriverWait(browser, timeout)
-    frame = wait.until(ec.presence_of_element_located(MAP_FRAME))
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", frame)
-    browser.switch_to.frame(frame)
-    try:
-        return wait.until(lambda driver: driver.execute_script(_PAINTED) or False)
-    finally:
-        browser.switch_to.default_content()
-
-
 def _scroll_to_map(browser) -> None:
     frame = browser.find_element(*MAP_FRAME)
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", frame)
@@ -74,7 +50,9 @@ def _no_alert(browser) -> None:
 
 
 @pytest.mark.parametrize("role", list(ROLE_PAGES))
-def test_each_role_opens_its_pages_and_the_map_draws(login_as, browser, screenshot, role: str) -> None:
+def test_each_role_opens_its_pages_and_the_map_draws(
+    login_as, browser, screenshot, map_painted, role: str
+) -> None:
     login_as(role).until(ec.presence_of_element_located(METRIC))
     nav = browser.find_element(By.CSS_SELECTOR, "[data-testid=stSidebarNav]").text
     for title, path in ROLE_PAGES[role]:
@@ -86,7 +64,7 @@ def test_each_role_opens_its_pages_and_the_map_draws(login_as, browser, screensh
             WebDriverWait(browser, 40).until(ec.presence_of_element_located(METRIC))
             time.sleep(2)
         else:
-            assert _map_drew(browser) >= 1
+            assert map_painted(browser) >= 1
             print(f"{role} {path}: map drawn {time.monotonic() - started:.1f} s after the click")
         assert browser.find_elements(*ERROR) == [], browser.find_element(*ERROR).text
         _no_alert(browser)
@@ -110,10 +88,12 @@ def test_an_inspector_cannot_open_another_inspectors_case_by_url(login_as, brows
     assert "别人的案件" not in browser.find_element(By.TAG_NAME, "body").text
 
 
-def test_a_script_in_a_description_shows_as_text_and_runs_nothing(login_as, browser, screenshot) -> None:
+def test_a_script_in_a_description_shows_as_text_and_runs_nothing(
+    login_as, browser, screenshot, map_painted
+) -> None:
     wait = login_as("inspector", path="my_grid?case=T-mine_verify")
     wait.until(ec.presence_of_element_located(METRIC))
-    _map_drew(browser)
+    map_painted(browser)
     tabs = browser.find_elements(By.CSS_SELECTOR, "[role=tab]")
     next(tab for tab in tabs if "任务" in tab.text).click()
     wait.until(lambda d: XSS in d.find_element(By.TAG_NAME, "body").text)
