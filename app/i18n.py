@@ -54,6 +54,7 @@ TEXT: dict[str, dict[str, str]] = {
     "date_range": {"zh": "日期范围", "en": "Date range"},
     "cases": {"zh": "案件数", "en": "cases"},
     "class": {"zh": "类别", "en": "class"},
+    "gi_class": {"zh": "热点类别", "en": "Gi* class"},
     "cells": {"zh": "网格数", "en": "cells"},
     "not_allowed": {"zh": "您的角色无权访问此页面。", "en": "Your role may not open this page."},
     "source": {"zh": "案件来源", "en": "Source"},

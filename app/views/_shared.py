@@ -22,7 +22,7 @@ from streamlit_folium import st_folium
 
 from app.context import db_key, engine
 from app.i18n import t
-from app.maps import display_to_wgs84, localize_assets, standalone_html
+from app.maps import display_to_wgs84, localize_assets, overview_layer, standalone_html
 from cases.categories import load_categories
 from cases.models import CASE_SOURCES, Case
 from cases.store import load_case_frame
@@ -73,6 +73,37 @@ def filter_bar(cases: pd.DataFrame, *, periods: tuple[str, ...] = ("week", "mont
     span = right.date_input(t("date_range"), value=(first, last), min_value=first, max_value=last)
     start, end = (span[0], span[-1]) if isinstance(span, tuple | list) and span else (first, last)
     return Filters(int(res), str(period), tuple(picked), tuple(sources), start, end)
+
+
+def class_overview(
+    shown: gpd.GeoDataFrame, res: int, column: str, colours: dict[str, str], *, tiles: str, name: str
+) -> folium.GeoJson | None:
+    """Zoomed-out layer of a class map: each parent cell shows the ``column`` class holding most cases."""
+    return overview_layer(
+        shown,
+        res,
+        sums=("count",),
+        dominant=column,
+        weight="count",
+        colours=colours,
+        tooltip={"h3": "H3", "count": t("cases"), column: t(column), "children": t("cells")},
+        tiles=tiles,
+        name=name,
+    )
+
+
+def sum_overview(
+    shown: gpd.GeoDataFrame, res: int, column: str, *, tiles: str, name: str
+) -> folium.GeoJson | None:
+    """Zoomed-out layer of a quantity map: ``column`` summed over each parent cell's shown cells."""
+    return overview_layer(
+        shown[["cell", column, "geometry"]],
+        res,
+        sums=(column,),
+        tooltip={"h3": "H3", column: t(column), "children": t("cells")},
+        tiles=tiles,
+        name=name,
+    )
 
 
 def show_map(m: folium.Map, *, key: str, height: int = 560) -> tuple[float, float] | None:

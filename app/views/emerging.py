@@ -15,12 +15,13 @@ from analytics.cube import build_cube, universe_from_cases
 from analytics.emerging import PATTERNS, emerging_hotspots
 from app.context import db_key, require_role
 from app.i18n import t
-from app.maps import PATTERN_COLOURS, add_cells_with_overview, base_map, cells_layer, fit_to, overview_layer
+from app.maps import PATTERN_COLOURS, add_cells_with_overview, base_map, cells_layer, fit_to
 from app.views._shared import (
     Filters,
     case_frame,
     category_table,
     cell_history,
+    class_overview,
     downloads,
     filter_bar,
     pick_cell,
@@ -70,16 +71,8 @@ def _map(key: str, filters: Filters, k: int, time_step: int, tiles: str, lang: s
         tiles=tiles,
         name="emerging",
     )
-    coarse = overview_layer(  # zoomed out: each parent shows the pattern that holds most of its cases
-        shown,
-        filters.res,
-        sums=("count",),
-        dominant="pattern",
-        weight="count",
-        colours=PATTERN_COLOURS,
-        tooltip={"h3": "H3", "count": t("cases"), "pattern": t("pattern"), "children": t("cells")},
-        tiles=tiles,
-        name="emerging-overview",
+    coarse = class_overview(
+        shown, filters.res, "pattern", PATTERN_COLOURS, tiles=tiles, name="emerging-overview"
     )
     add_cells_with_overview(m, fine, coarse)
     return fit_to(m, shown if len(shown) else result, tiles=tiles)

@@ -16,8 +16,17 @@ from analytics.cube import universe_from_cases
 from analytics.forecast import MODELS, forecast_cells
 from app.context import db_key, require_role
 from app.i18n import t
-from app.maps import add_cells_with_overview, base_map, cells_layer, fit_to, overview_layer, sequential_fill
-from app.views._shared import Filters, case_frame, cell_history, downloads, filter_bar, pick_cell, show_map
+from app.maps import add_cells_with_overview, base_map, cells_layer, fit_to, sequential_fill
+from app.views._shared import (
+    Filters,
+    case_frame,
+    cell_history,
+    downloads,
+    filter_bar,
+    pick_cell,
+    show_map,
+    sum_overview,
+)
 from grid.cells import cells_to_polygons, cells_to_strings
 
 require_role("planner", "manager", "admin")
@@ -64,14 +73,7 @@ def _map(key: str, filters: Filters, model: str, horizon: int, top: int, tiles: 
         tiles=tiles,
         name="forecast",
     )
-    coarse = overview_layer(  # zoomed out: expected cases summed over each parent's shown cells
-        shown[["cell", "expected", "geometry"]],
-        filters.res,
-        sums=("expected",),
-        tooltip={"h3": "H3", "expected": t("expected"), "children": t("cells")},
-        tiles=tiles,
-        name="forecast-overview",
-    )
+    coarse = sum_overview(shown, filters.res, "expected", tiles=tiles, name="forecast-overview")
     add_cells_with_overview(m, fine, coarse)
     return fit_to(m, shown, tiles=tiles)
 

@@ -13,12 +13,13 @@ from analytics.cube import build_cube, universe_from_cases
 from analytics.hotspots import cube_hotspots
 from app.context import db_key, require_role
 from app.i18n import t
-from app.maps import GI_CLASS_COLOURS, add_cells_with_overview, base_map, cells_layer, fit_to, overview_layer
+from app.maps import GI_CLASS_COLOURS, add_cells_with_overview, base_map, cells_layer, fit_to
 from app.views._shared import (
     Filters,
     case_frame,
     category_table,
     cell_history,
+    class_overview,
     downloads,
     filter_bar,
     pick_cell,
@@ -61,16 +62,8 @@ def _map(key: str, filters: Filters, k: int, tiles: str, lang: str) -> folium.Ma
         tiles=tiles,
         name="hotspots",
     )
-    coarse = overview_layer(  # zoomed out: each parent shows the class that holds most of its cases
-        shown,
-        filters.res,
-        sums=("count",),
-        dominant="gi_class",
-        weight="count",
-        colours=GI_CLASS_COLOURS,
-        tooltip={"h3": "H3", "count": t("cases"), "gi_class": t("class"), "children": t("cells")},
-        tiles=tiles,
-        name="hotspots-overview",
+    coarse = class_overview(
+        shown, filters.res, "gi_class", GI_CLASS_COLOURS, tiles=tiles, name="hotspots-overview"
     )
     add_cells_with_overview(m, fine, coarse)
     return fit_to(m, shown if len(shown) else result, tiles=tiles)

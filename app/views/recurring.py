@@ -15,7 +15,7 @@ from analytics.cube import build_cube, universe_from_cases
 from analytics.recurrence import recurrence
 from app.context import db_key, require_role
 from app.i18n import t
-from app.maps import add_cells_with_overview, base_map, cells_layer, fit_to, overview_layer, sequential_fill
+from app.maps import add_cells_with_overview, base_map, cells_layer, fit_to, sequential_fill
 from app.views._shared import (
     Filters,
     case_frame,
@@ -25,6 +25,7 @@ from app.views._shared import (
     filter_bar,
     pick_cell,
     show_map,
+    sum_overview,
 )
 from grid.cells import cells_to_polygons, cells_to_strings
 
@@ -75,14 +76,7 @@ def _map(
             tiles=tiles,
             name="recurring",
         )
-        coarse = overview_layer(  # zoomed out: cases of the recurring cells summed per parent
-            shown[["cell", "cases", "geometry"]],
-            filters.res,
-            sums=("cases",),
-            tooltip={"h3": "H3", "cases": t("cases"), "children": t("cells")},
-            tiles=tiles,
-            name="recurring-overview",
-        )
+        coarse = sum_overview(shown, filters.res, "cases", tiles=tiles, name="recurring-overview")
         add_cells_with_overview(m, fine, coarse)
     return fit_to(m, shown if len(shown) else result, tiles=tiles)
 
