@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -11,6 +13,37 @@ from app.i18n import LANGUAGES, ROLE_LABELS, label, t
 from app.maps import TILE_PROVIDERS, default_tiles
 from cases.db import data_dir, database_url, init_db, make_engine
 from cases.users import AuthResult
+
+#: Modules the analysis pages need: importing them (pandas, numba kernels, geopandas, folium …) takes
+#: seconds on first use, so the server imports them in the background while the first user logs in.
+WARM_MODULES = (
+    "analytics.cube",
+    "analytics.hotspots",
+    "analytics.recurrence",
+    "analytics.emerging",
+    "analytics.forecast",
+    "grid.rollup",
+    "streamlit_folium",
+)
+
+
+@st.cache_resource
+def warm_up() -> threading.Thread:
+    """Start (once per server process) a daemon thread that imports :data:`WARM_MODULES` and loads the
+    compiled numba H3 kernels, so the first planner page does not pay for them."""
+
+    def run() -> None:
+        import numpy as np
+
+        for name in WARM_MODULES:
+            importlib.import_module(name)
+        from grid.cells import grid_disk, latlng_to_cells
+
+        grid_disk(latlng_to_cells(np.array([32.0]), np.array([120.86]), 10), 1)
+
+    thread = threading.Thread(target=run, name="gridpatrol-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_resource

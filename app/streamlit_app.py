@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.context import current_user, engine, sidebar
+from app.context import current_user, engine, sidebar, warm_up
 from app.i18n import t
 from cases.users import authenticate
 
@@ -62,6 +62,7 @@ def _login() -> None:
 
 def main() -> None:
     st.set_page_config(page_title="GridPatrol", page_icon=":material/grid_on:", layout="wide")
+    warm_up()
     sidebar()
     user = current_user()
     if user is None:
