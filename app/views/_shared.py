@@ -20,6 +20,7 @@ import sqlalchemy as sa
 import streamlit as st
 from streamlit_folium import st_folium
 
+from analytics.cube import CaseCube, build_cube, universe_from_cases
 from app.context import db_key, engine
 from app.i18n import t
 from app.maps import display_to_wgs84, localize_assets, overview_layer, standalone_html
@@ -54,6 +55,22 @@ class Filters:
     sources: tuple[str, ...]
     start: dt.date
     end: dt.date
+
+
+def filtered_cube(key: str, filters: Filters, *, ring: int) -> CaseCube:
+    """The cell × period cube of the cached cases under ``filters``, over the cells with cases plus
+    ``ring`` rings around them (:func:`analytics.cube.universe_from_cases`)."""
+    cases = case_frame(key)
+    return build_cube(
+        cases,
+        universe_from_cases(cases, filters.res, k=ring),
+        period=filters.period,
+        categories=list(filters.classes) or None,
+        category_table=category_table(),
+        sources=list(filters.sources) or None,
+        start=filters.start,
+        end=filters.end,
+    )
 
 
 def filter_bar(cases: pd.DataFrame, *, periods: tuple[str, ...] = ("week", "month", "day")) -> Filters:

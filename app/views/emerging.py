@@ -11,7 +11,6 @@ import geopandas as gpd
 import streamlit as st
 
 from analytics._validate import TooFewPeriodsError
-from analytics.cube import build_cube, universe_from_cases
 from analytics.emerging import PATTERNS, emerging_hotspots
 from app.context import db_key, require_role
 from app.i18n import t
@@ -19,11 +18,11 @@ from app.maps import PATTERN_COLOURS, add_cells_with_overview, base_map, cells_l
 from app.views._shared import (
     Filters,
     case_frame,
-    category_table,
     cell_history,
     class_overview,
     downloads,
     filter_bar,
+    filtered_cube,
     pick_cell,
     show_map,
 )
@@ -34,17 +33,7 @@ require_role("planner", "manager", "admin")
 
 @st.cache_data(ttl=300, max_entries=16)
 def _emerging(key: str, filters: Filters, k: int, time_step: int) -> gpd.GeoDataFrame:
-    cases = case_frame(key)
-    cube = build_cube(
-        cases,
-        universe_from_cases(cases, filters.res, k=k),
-        period=filters.period,
-        categories=list(filters.classes) or None,
-        category_table=category_table(),
-        sources=list(filters.sources) or None,
-        start=filters.start,
-        end=filters.end,
-    )
+    cube = filtered_cube(key, filters, ring=k)
     frame = emerging_hotspots(cube, k=k, time_step=time_step).to_geodataframe()
     frame.insert(1, "h3", cells_to_strings(frame["cell"].to_numpy()))
     frame["pattern"] = frame["pattern"].astype(str)

@@ -9,7 +9,6 @@ import folium
 import geopandas as gpd
 import streamlit as st
 
-from analytics.cube import build_cube, universe_from_cases
 from analytics.hotspots import cube_hotspots
 from app.context import db_key, require_role
 from app.i18n import t
@@ -17,11 +16,11 @@ from app.maps import GI_CLASS_COLOURS, add_cells_with_overview, base_map, cells_
 from app.views._shared import (
     Filters,
     case_frame,
-    category_table,
     cell_history,
     class_overview,
     downloads,
     filter_bar,
+    filtered_cube,
     pick_cell,
     show_map,
 )
@@ -32,17 +31,7 @@ require_role("planner", "manager", "admin")
 
 @st.cache_data(ttl=300, max_entries=16)
 def _hotspots(key: str, filters: Filters, k: int) -> gpd.GeoDataFrame:
-    cases = case_frame(key)
-    cube = build_cube(
-        cases,
-        universe_from_cases(cases, filters.res, k=k),
-        period=filters.period,
-        categories=list(filters.classes) or None,
-        category_table=category_table(),
-        sources=list(filters.sources) or None,
-        start=filters.start,
-        end=filters.end,
-    )
+    cube = filtered_cube(key, filters, ring=k)
     frame = cube_hotspots(cube, k=k).to_geodataframe()
     frame.insert(1, "h3", cells_to_strings(frame["cell"].to_numpy()))
     return frame[["cell", "h3", "count", "gi_z", "gi_p", "gi_q", "gi_class", "geometry"]]

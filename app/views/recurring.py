@@ -11,7 +11,6 @@ import folium
 import geopandas as gpd
 import streamlit as st
 
-from analytics.cube import build_cube, universe_from_cases
 from analytics.recurrence import recurrence
 from app.context import db_key, require_role
 from app.i18n import t
@@ -19,10 +18,10 @@ from app.maps import add_cells_with_overview, base_map, cells_layer, fit_to, seq
 from app.views._shared import (
     Filters,
     case_frame,
-    category_table,
     cell_history,
     downloads,
     filter_bar,
+    filtered_cube,
     pick_cell,
     show_map,
     sum_overview,
@@ -34,17 +33,7 @@ require_role("planner", "manager", "admin")
 
 @st.cache_data(ttl=300, max_entries=16)
 def _recurring(key: str, filters: Filters, last: int, min_count: int) -> gpd.GeoDataFrame:
-    cases = case_frame(key)
-    cube = build_cube(
-        cases,
-        universe_from_cases(cases, filters.res, k=0),
-        period=filters.period,
-        categories=list(filters.classes) or None,
-        category_table=category_table(),
-        sources=list(filters.sources) or None,
-        start=filters.start,
-        end=filters.end,
-    )
+    cube = filtered_cube(key, filters, ring=0)
     last = min(last, cube.counts.shape[1])
     frame = recurrence(cube, last=last, min_count=min_count).to_frame()
     frame = frame[frame["active_periods"] > 0].drop(columns="category")
