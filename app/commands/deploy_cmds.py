@@ -472,7 +472,7 @@ def staffing_cmd(**opts: Any) -> None:
     """
     import pandas as pd
 
-    from patrol.deployment import hour_profile, staffing_plan, staffing_what_if
+    from patrol.staffing import hour_profile, staffing_plan, staffing_what_if
 
     out: Path = opts["out"]
     if out.suffix.lower() != ".csv":

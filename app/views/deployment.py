@@ -3,8 +3,8 @@
 Thin over :mod:`patrol.deployment`: the cells are today's assigned cells (else the cells with cases), the
 demand is next week's forecast (:func:`analytics.forecast.forecast_cells`, 4-week moving average), the
 workload per cell :func:`~patrol.deployment.cell_workload`; beats come from
-:func:`~patrol.deployment.partition_beats`, the roster from :func:`~patrol.deployment.staffing_plan` and
-the what-if from :func:`~patrol.deployment.staffing_what_if`. The whole city is one district here.
+:func:`~patrol.deployment.partition_beats`, the roster from :func:`~patrol.staffing.staffing_plan` and
+the what-if from :func:`~patrol.staffing.staffing_what_if`. The whole city is one district here.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from app.maps import base_map, cells_layer, fit_to
 from app.views._shared import case_frame, show_map
 from cases.models import Assignment
 from grid.cells import cells_to_polygons, cells_to_strings
-from patrol.deployment import cell_workload, hour_profile, partition_beats, staffing_plan, staffing_what_if
+from patrol.deployment import cell_workload, partition_beats
+from patrol.staffing import hour_profile, staffing_plan, staffing_what_if
 
 require_role("manager", "admin")
 #: 12 distinct colours (ColorBrewer Paired), cycled over the beats.

@@ -13,15 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from grid.cells import cell_centers, cells_to_polygons, grid_disk, latlng_to_cells
-from patrol.deployment import (
-    _shift_of_hour,
-    beat_compactness,
-    cell_workload,
-    hour_profile,
-    partition_beats,
-    staffing_plan,
-    staffing_what_if,
-)
+from patrol.deployment import beat_compactness, cell_workload, partition_beats
+from patrol.staffing import _shift_of_hour, hour_profile, staffing_plan, staffing_what_if
 from sim.config import DemoConfig
 from sim.run import simulate
 
