@@ -35,18 +35,32 @@ def load_case_frame(engine: Engine, columns: tuple[str, ...] = CASE_COLUMNS) -> 
     asked for in ``columns``, e.g. ``status`` and ``deadline_at`` for open tasks) tz-aware UTC.
     """
     table = Case.__table__
-    query = sa.select(*(table.c[name] for name in columns)).where(table.c.cell.is_not(None))
+    # Times come back untyped (SQLite: the stored naive-UTC text; PostgreSQL: tz-aware datetimes) and are
+    # parsed in one vectorised call below: the typed column would parse every value in Python.
+    selected = [
+        sa.type_coerce(table.c[name], sa.String).label(name) if name.endswith("_at") else table.c[name]
+        for name in columns
+    ]
+    query = sa.select(*selected).where(table.c.cell.is_not(None))
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    values_by_column = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-    frame = pd.DataFrame(index=pd.RangeIndex(len(rows)))
-    for name, values in zip(columns, values_by_column, strict=True):
+        # plain DBAPI tuples: SQLAlchemy Row objects and a Python transpose cost more than the query
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(str(query.compile(dialect=conn.dialect)))
+            raw = pd.DataFrame.from_records(cursor.fetchall(), columns=list(columns), coerce_float=False)
+        finally:
+            cursor.close()
+    frame = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    for name in columns:
+        values = raw[name]
         if name == "cell":
-            frame[name] = np.array(values, dtype=np.int64)
+            frame[name] = values.to_numpy(dtype=np.int64)
         elif name in ("lat", "lon"):
-            frame[name] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            frame[name] = pd.to_numeric(values).astype(np.float64).to_numpy()
         elif name.endswith("_at"):
-            frame[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+            frame[name] = pd.to_datetime(values.astype(object), utc=True, format="ISO8601")
         else:
-            frame[name] = pd.Series(values, dtype=object)
+            text = values.astype(object).to_numpy(copy=True)
+            text[values.isna().to_numpy()] = None  # as the database has it (pandas' string dtype says NaN)
+            frame[name] = pd.Series(text, dtype=object)
     return frame

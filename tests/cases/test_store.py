@@ -143,3 +143,36 @@ def test_default_url_is_sqlite_in_the_data_dir(tmp_path, monkeypatch: pytest.Mon
     engine = make_engine()
     init_db(engine)
     assert (tmp_path / "d" / "gridpatrol.db").exists()
+
+
+def test_load_case_frame_reads_the_same_instants_and_values_on_both_backends(store_engine: Engine) -> None:
+    """The fast reader (raw DBAPI rows, one vectorised time parse) gives exact UTC instants and types."""
+    import pandas as pd
+
+    from cases.store import load_case_frame
+
+    whole = dt.datetime(2026, 3, 2, 9, 30, tzinfo=SHANGHAI)
+    micro = dt.datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+    with Session(store_engine) as session:
+        session.add_all(
+            [
+                _case("C1", reported_at=whole, location_flag="suspicious_cluster"),
+                _case("C2", reported_at=micro, lat=None, lon=None, source="patrol"),
+                _case("C3", cell=None),  # not located: left out
+            ]
+        )
+        session.commit()
+    frame = load_case_frame(store_engine).sort_values("case_id").reset_index(drop=True)
+    assert frame["case_id"].tolist() == ["C1", "C2"]
+    assert frame["cell"].dtype == "int64"
+    assert frame["cell"].tolist() == [622351985017159679] * 2
+    assert frame["reported_at"].tolist() == [pd.Timestamp(whole), pd.Timestamp(micro)]
+    assert str(frame["reported_at"].dt.tz) == "UTC"
+    assert frame["lat"].iloc[0] == 32.015
+    assert frame["lat"].isna().iloc[1]
+    assert frame["source"].tolist() == ["hotline", "patrol"]
+    assert frame["location_flag"].iloc[0] == "suspicious_cluster"
+    assert frame["location_flag"].iloc[1] is None
+    some = load_case_frame(store_engine, columns=("case_id", "cell", "reported_at"))
+    assert list(some.columns) == ["case_id", "cell", "reported_at"]
+    assert len(some) == 2
