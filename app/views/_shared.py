@@ -32,9 +32,14 @@ from grid.cells import cells_to_parents, cells_to_strings, latlng_to_cells, stri
 TIMEZONE = "Asia/Shanghai"
 
 
-@st.cache_data(ttl=300, max_entries=4)
+@st.cache_resource(ttl=300, max_entries=4)
 def case_frame(key: str) -> pd.DataFrame:
-    """The located cases of the database ``key`` (:func:`cases.store.load_case_frame`), cached 5 min."""
+    """The located cases of the database ``key`` (:func:`cases.store.load_case_frame`), cached 5 min.
+
+    One shared frame per server (``cache_resource``: no copy per rerun; a year of cases is ~15 MB to
+    unpickle on every call otherwise). Read-only by contract: pages filter it into new frames, never
+    assign into it.
+    """
     del key  # the cache key: one entry per database
     return load_case_frame(engine())
 
