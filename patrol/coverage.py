@@ -16,14 +16,28 @@ zone; sessions never cross a local midnight, so days can be reduced one at a tim
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from grid.cells import DEFAULT_RES, latlng_to_cells
-from patrol.tracks import DEFAULT_TIMEZONE, haversine_m
+from patrol import _coverage_kernel as _ck
+from patrol import _tracks_kernel as _tk
+from patrol.tracks import DEFAULT_TIMEZONE, compact_offsets_ns
 
-__all__ = ["FINE_COLUMNS", "PIECE_COLUMNS", "cell_summary", "coverage_cube", "reduce_tracks", "track_pieces"]
+__all__ = [
+    "FINE_COLUMNS",
+    "PIECE_COLUMNS",
+    "Pieces",
+    "cell_summary",
+    "coverage_cube",
+    "fine_from_fixes",
+    "pieces_of_fixes",
+    "reduce_tracks",
+    "track_pieces",
+]
 
 #: Columns of :func:`track_pieces`.
 PIECE_COLUMNS = ("inspector_id", "session_id", "cell", "start_ns", "seconds", "length_m", "idle")
@@ -35,6 +49,110 @@ DEFAULT_STEP_M = 20.0
 
 def _ns(ts: pd.Series) -> npt.NDArray[np.int64]:
     return pd.DatetimeIndex(ts).tz_convert("UTC").as_unit("ns").asi8
+
+
+@dataclasses.dataclass(frozen=True)
+class Pieces:
+    """Pieces of the segments between valid fixes, in walking order, shape (p,) each: ``src`` (int64, the
+    piece's first fix, a position among the fixes passed in), ``cell`` (int64 cell of its midpoint),
+    ``start_ns`` (int64 UTC ns), ``seconds`` and ``length_m`` (float64 share of the segment) and ``idle``
+    (bool, both fixes in one stop)."""
+
+    src: npt.NDArray[np.int64]
+    cell: npt.NDArray[np.int64]
+    start_ns: npt.NDArray[np.int64]
+    seconds: npt.NDArray[np.float64]
+    length_m: npt.NDArray[np.float64]
+    idle: npt.NDArray[np.bool_]
+
+
+def _segments(
+    session: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    cell: npt.NDArray[np.int64],
+    prev_dist: npt.NDArray[np.float64] | None,
+    res: int,
+    step_m: float,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Pieces per segment (shape (m,), 0 where a session ends), segment metres, and the cells of the
+    midpoints of the pieces of cell-crossing segments (walking order)."""
+    if step_m <= 0:
+        msg = f"`step_m` must be > 0 metres; got {step_m}"
+        raise ValueError(msg)
+    m = len(session)
+    if prev_dist is None:
+        prev_dist = np.empty(m, dtype=np.float64)
+        _tk.prev_distance_kernel(session, lat, lon, prev_dist)
+    n_sub = np.empty(m, dtype=np.int64)
+    length = np.empty(m, dtype=np.float64)
+    n_crossing = _ck.segment_kernel(session, prev_dist, cell, float(step_m), n_sub, length)
+    mid_lat = np.empty(n_crossing, dtype=np.float64)
+    mid_lon = np.empty(n_crossing, dtype=np.float64)
+    _ck.midpoint_kernel(lat, lon, cell, n_sub, mid_lat, mid_lon)
+    return n_sub, length, latlng_to_cells(mid_lat, mid_lon, res)
+
+
+def pieces_of_fixes(
+    session: npt.NDArray[np.int64],
+    t_ns: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    cell: npt.NDArray[np.int64],
+    stop: npt.NDArray[np.int64],
+    *,
+    prev_dist: npt.NDArray[np.float64] | None = None,
+    res: int = DEFAULT_RES,
+    step_m: float = DEFAULT_STEP_M,
+) -> Pieces:
+    """Cut the segments between consecutive valid fixes of a session (arrays of shape (m,), walking
+    order, sessions contiguous; ``cell`` at ``res``) into pieces of at most ``step_m`` metres.
+
+    ``prev_dist`` (m from the previous fix, as :class:`patrol.tracks.CleanArrays` has it) saves measuring
+    the segments again; without it they are measured here with the same haversine.
+    """
+    n_sub, length, mid_cell = _segments(session, lat, lon, cell, prev_dist, res, step_m)
+    return _pieces(t_ns, cell, stop, n_sub, length, mid_cell)
+
+
+def _pieces(
+    t_ns: npt.NDArray[np.int64],
+    cell: npt.NDArray[np.int64],
+    stop: npt.NDArray[np.int64],
+    n_sub: npt.NDArray[np.int64],
+    length: npt.NDArray[np.float64],
+    mid_cell: npt.NDArray[np.int64],
+) -> Pieces:
+    p = int(n_sub.sum())
+    out = Pieces(
+        src=np.empty(p, dtype=np.int64),
+        cell=np.empty(p, dtype=np.int64),
+        start_ns=np.empty(p, dtype=np.int64),
+        seconds=np.empty(p, dtype=np.float64),
+        length_m=np.empty(p, dtype=np.float64),
+        idle=np.empty(p, dtype=np.bool_),
+    )
+    _ck.piece_kernel(
+        t_ns, cell, stop, n_sub, length, mid_cell, out.src, out.cell, out.start_ns, out.seconds,
+        out.length_m, out.idle,
+    )  # fmt: skip
+    return out
+
+
+def _valid_fixes(cleaned: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Arrays of the valid fixes of cleaned points; ``key`` codes in order of appearance, ``names`` str."""
+    pts = cleaned[cleaned["valid"].to_numpy(dtype=bool)]
+    codes, names = pd.factorize(pts["inspector_id"])
+    return {
+        "key": codes.astype(np.int64),
+        "names": np.asarray(names.astype(str), dtype=object),
+        "session": pts["session_id"].to_numpy(dtype=np.int64),
+        "t_ns": _ns(pts["ts"]),
+        "lat": pts["lat"].to_numpy(dtype=np.float64),
+        "lon": pts["lon"].to_numpy(dtype=np.float64),
+        "cell": pts["cell"].to_numpy(dtype=np.int64),
+        "stop": pts["stop_id"].to_numpy(dtype=np.int64),
+    }
 
 
 def track_pieces(
@@ -60,55 +178,104 @@ def track_pieces(
         the piece's share of the segment's duration), ``length_m`` (float, haversine) and ``idle`` (bool:
         both fixes belong to the same stop). The last fix of a session starts no piece.
     """
-    if step_m <= 0:
-        msg = f"`step_m` must be > 0 metres; got {step_m}"
-        raise ValueError(msg)
-    pts = cleaned[cleaned["valid"].to_numpy(dtype=bool)]
-    session = pts["session_id"].to_numpy(dtype=np.int64)
-    seg = np.flatnonzero(session[1:] == session[:-1])  # segment k runs from fix seg[k] to seg[k] + 1
-    lat = pts["lat"].to_numpy(dtype=np.float64)
-    lon = pts["lon"].to_numpy(dtype=np.float64)
-    t = _ns(pts["ts"])
-    cell = pts["cell"].to_numpy(dtype=np.int64)
-    stop = pts["stop_id"].to_numpy(dtype=np.int64)
-    a, b = seg, seg + 1
-    length = haversine_m(lat[a], lon[a], lat[b], lon[b])
-    crosses = cell[a] != cell[b]
-    n_sub = np.where(crosses, np.maximum(1, np.ceil(length / step_m)).astype(np.int64), 1)
-    owner = np.repeat(np.arange(len(seg)), n_sub)
-    j = np.arange(len(owner)) - np.repeat(np.cumsum(n_sub) - n_sub, n_sub)
-    n = n_sub[owner]
-    piece_cell = cell[a][owner]
-    redo = np.flatnonzero(crosses[owner])
-    if len(redo):
-        f = (j[redo] + 0.5) / n[redo]
-        sa, sb = a[owner[redo]], b[owner[redo]]
-        piece_cell[redo] = latlng_to_cells(
-            lat[sa] + f * (lat[sb] - lat[sa]), lon[sa] + f * (lon[sb] - lon[sa]), res
-        )
-    duration = (t[b] - t[a]).astype(np.float64)[owner] / n
-    codes, names = pd.factorize(pts["inspector_id"])
-    inspector = pd.Categorical.from_codes(codes[a][owner], categories=names.astype(str))
+    fixes = _valid_fixes(cleaned)
+    pieces = pieces_of_fixes(
+        fixes["session"], fixes["t_ns"], fixes["lat"], fixes["lon"], fixes["cell"], fixes["stop"],
+        res=res, step_m=step_m,
+    )  # fmt: skip
     return pd.DataFrame(
         {
-            "inspector_id": inspector,
-            "session_id": session[a][owner],
-            "cell": piece_cell,
-            "start_ns": t[a][owner] + (j * duration).astype(np.int64),
-            "seconds": duration / 1e9,
-            "length_m": length[owner] / n,
-            "idle": ((stop[a] >= 0) & (stop[a] == stop[b]))[owner],
+            "inspector_id": pd.Categorical.from_codes(fixes["key"][pieces.src], categories=fixes["names"]),
+            "session_id": fixes["session"][pieces.src],
+            "cell": pieces.cell,
+            "start_ns": pieces.start_ns,
+            "seconds": pieces.seconds,
+            "length_m": pieces.length_m,
+            "idle": pieces.idle,
         }
     )
 
 
-def _period_start(start_ns: npt.NDArray[np.int64], freq: str, timezone: str) -> pd.DatetimeIndex:
+def _localize_periods(floored: npt.NDArray[np.int64], timezone: str) -> pd.DatetimeIndex:
+    """Period starts as tz-aware instants (NaT for an ambiguous wall time), converting each value once."""
+    uniq, inverse = np.unique(floored, return_inverse=True)
+    periods = pd.DatetimeIndex(uniq).tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+    return periods[inverse]
+
+
+def fine_from_fixes(
+    fixes: dict[str, np.ndarray],
+    *,
+    res: int = DEFAULT_RES,
+    freq: str = "D",
+    timezone: str = DEFAULT_TIMEZONE,
+    step_m: float = DEFAULT_STEP_M,
+) -> pd.DataFrame:
+    """:func:`reduce_tracks` on the valid fixes as arrays (the keys of ``_valid_fixes``).
+
+    ``fixes["key"]`` (int64 codes, shape (m,)) orders the inspectors in the output; ``fixes["names"]``
+    (str) gives their ids. The other arrays (shape (m,), walking order, sessions contiguous) are
+    ``session``, ``t_ns``, ``lat``, ``lon``, ``cell`` (at ``res``) and ``stop``; an optional
+    ``prev_dist`` (m from the previous fix) saves measuring the segments again.
+
+    When one UTC offset holds over the whole time span (any day without a DST change) the pieces are
+    generated inside the two summing kernels and never stored; otherwise they are stored and each start
+    time gets its own offset. Both give what the pandas groupby of :func:`track_pieces` gives, bit for bit.
+    """
+    session, t, cell, stop = fixes["session"], fixes["t_ns"], fixes["cell"], fixes["stop"]
+    n_sub, length, mid_cell = _segments(
+        session, fixes["lat"], fixes["lon"], cell, fixes.get("prev_dist"), res, step_m
+    )
+    if not n_sub.any():
+        return _empty_fine(timezone)
     if freq not in FREQS:
         msg = f"`freq` was {freq!r} but is expected to be in {list(FREQS)}"
         raise ValueError(msg)
-    local = pd.DatetimeIndex(start_ns, tz="UTC").tz_convert(timezone).tz_localize(None).as_unit("ns").asi8
-    floored = local - local % FREQS[freq]
-    return pd.DatetimeIndex(floored).tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+    offsets = compact_offsets_ns(t, timezone)
+    pieces = None
+    if len(offsets) == 1:  # one UTC offset over the data: pieces are generated on the fly, never stored
+        rk, rc, rf = _ck.fused_runs_kernel(fixes["key"], t, cell, n_sub, mid_cell, offsets[0], FREQS[freq])
+    else:  # a DST change inside: store the pieces and convert their start times
+        pieces = _pieces(t, cell, stop, n_sub, length, mid_cell)
+        run_of_piece = np.empty(len(pieces.src), dtype=np.int64)
+        rk, rc, rf = _ck.run_kernel(
+            pieces.src, fixes["key"], pieces.cell, pieces.start_ns,
+            compact_offsets_ns(pieces.start_ns, timezone), FREQS[freq], run_of_piece,
+        )  # fmt: skip
+    # runs of consecutive pieces with one (inspector, cell, period); groups are their distinct keys
+    order = np.lexsort((rf, rc, rk))
+    rk, rc, rf = rk[order], rc[order], rf[order]
+    new_group = np.ones(len(order), dtype=bool)
+    new_group[1:] = (rk[1:] != rk[:-1]) | (rc[1:] != rc[:-1]) | (rf[1:] != rf[:-1])
+    group_of_run = np.empty(len(order), dtype=np.int64)
+    group_of_run[order] = np.cumsum(new_group) - 1
+    n_groups = int(new_group.sum())
+    if pieces is None:
+        seconds, idle_s, length_m, visits, last = _ck.fused_sums_kernel(
+            fixes["key"], session, t, cell, stop, n_sub, length, mid_cell, offsets[0], FREQS[freq],
+            group_of_run, n_groups,
+        )  # fmt: skip
+    else:
+        seconds, idle_s, length_m, visits, last = _ck.group_sums_kernel(
+            run_of_piece, group_of_run, n_groups, pieces.src, session, pieces.cell, pieces.start_ns,
+            pieces.seconds, pieces.idle, pieces.length_m,
+        )  # fmt: skip
+    period = _localize_periods(rf[new_group], timezone)
+    keep = ~np.asarray(period.isna())  # an ambiguous period start has no instant: groupby drops it
+    fine = pd.DataFrame(
+        {
+            "inspector_id": pd.Categorical.from_codes(rk[new_group][keep], categories=fixes["names"]),
+            "cell": rc[new_group][keep],
+            "period": period[keep],
+            "seconds": seconds[keep],
+            "idle_s": idle_s[keep],
+            "length_m": length_m[keep],
+            "visits": visits[keep],
+            "last_visit": pd.to_datetime(last[keep], unit="ns", utc=True),
+        }
+    )
+    fine["inspector_id"] = fine["inspector_id"].astype(str)
+    return fine
 
 
 def reduce_tracks(
@@ -140,38 +307,7 @@ def reduce_tracks(
         (of which stopped, s), ``length_m`` (walked inside the cell, m), ``visits`` (entries into the cell
         that began in the period; int64) and ``last_visit`` (UTC, when the inspector last left the cell).
     """
-    pieces = track_pieces(cleaned, res=res, step_m=step_m)
-    if pieces.empty:
-        return _empty_fine(timezone)
-    sess = pieces["session_id"].to_numpy()
-    cell = pieces["cell"].to_numpy()
-    entry = np.ones(len(pieces), dtype=bool)
-    entry[1:] = (sess[1:] != sess[:-1]) | (cell[1:] != cell[:-1])
-    period = _period_start(pieces["start_ns"].to_numpy(), freq, timezone)
-    seconds = pieces["seconds"].to_numpy()
-    frame = pd.DataFrame(
-        {
-            "inspector_id": pieces["inspector_id"].array,
-            "cell": cell,
-            "period": period,
-            "seconds": seconds,
-            "idle_s": np.where(pieces["idle"].to_numpy(), seconds, 0.0),
-            "length_m": pieces["length_m"].to_numpy(),
-            "visits": entry.astype(np.int64),
-            "end_ns": pieces["start_ns"].to_numpy() + (seconds * 1e9).astype(np.int64),
-        }
-    )
-    fine = frame.groupby(["inspector_id", "cell", "period"], sort=True, observed=True).agg(
-        seconds=("seconds", "sum"),
-        idle_s=("idle_s", "sum"),
-        length_m=("length_m", "sum"),
-        visits=("visits", "sum"),
-        end_ns=("end_ns", "max"),
-    )
-    fine = fine.reset_index()
-    fine["inspector_id"] = fine["inspector_id"].astype(str)
-    fine["last_visit"] = pd.to_datetime(fine.pop("end_ns"), unit="ns", utc=True)
-    return fine[list(FINE_COLUMNS)]
+    return fine_from_fixes(_valid_fixes(cleaned), res=res, freq=freq, timezone=timezone, step_m=step_m)
 
 
 def _empty_fine(timezone: str) -> pd.DataFrame:

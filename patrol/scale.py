@@ -1,11 +1,14 @@
 """The raw → cube reduction over the track store, one day at a time: a pandas loop or a Dask graph.
 
-Both paths run the same per-day function (read the day's ``part.parquet``, :func:`patrol.tracks.
-clean_tracks`, :func:`patrol.coverage.reduce_tracks`) and concatenate the day results, so they give
+Both paths run the same per-day function, :func:`reduce_day`: read the day's ``part.parquet`` into arrays
+(the inspector ids factorized once, on the file's dictionary), :func:`patrol.tracks.clean_sorted` and
+:func:`patrol.coverage.fine_from_fixes` (numba kernels; the same code as ``clean_tracks`` followed by
+``reduce_tracks``, without the intermediate frames), then concatenate the day results, so they give
 identical fine cubes: sessions never cross a city-zone midnight, and periods (days or hours of the same
-zone) never span two partitions. The pandas path holds one day in memory at a time; the Dask path maps the
-function over the day files (``dask.dataframe.from_map``), on a ``distributed`` cluster when a client is
-active, else on Dask's default scheduler.
+zone) never span two partitions. The pandas path holds one day in memory at a time in this process,
+single-threaded. The Dask path makes one task per day file (``dask.delayed``): workers read their day
+themselves and send back only its fine cube (tens of thousands of rows), on a ``distributed`` cluster
+when a client is active, else on Dask's default threaded scheduler (the kernels release the GIL).
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from patrol.coverage import _empty_fine, reduce_tracks
-from patrol.store import _read_day, day_paths
-from patrol.tracks import DEFAULT_TIMEZONE, clean_tracks
+from grid.cells import DEFAULT_RES, latlng_to_cells
+from patrol.coverage import _empty_fine, fine_from_fixes
+from patrol.store import _read_day_arrays, day_paths
+from patrol.tracks import DEFAULT_TIMEZONE, clean_sorted, sort_order
 
 __all__ = ["fine_cube_dask", "fine_cube_from_store", "reduce_day"]
 
@@ -32,11 +36,26 @@ def reduce_day(
     clean_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Fine cube (:func:`patrol.coverage.reduce_tracks` columns) of one day's Parquet file."""
-    points = _read_day(Path(path), inspector)
+    points = _read_day_arrays(Path(path), inspector)
     options = dict(clean_options or {})
-    res = options.get("res", 10)
-    cleaned = clean_tracks(points, timezone=timezone, **options)
-    return reduce_tracks(cleaned, res=res, freq=freq, timezone=timezone)
+    res = options.pop("res", DEFAULT_RES)
+    order = sort_order(points["key"], points["t_ns"])  # None: the store writes days already sorted
+    if order is not None:
+        points = {name: a if name == "names" else a[order] for name, a in points.items()}
+    key, t, lat, lon = points["key"], points["t_ns"], points["lat"], points["lon"]
+    cleaned = clean_sorted(key, t, lat, lon, points["accuracy_m"], timezone=timezone, **options)
+    fixes = {
+        "key": key if len(cleaned.idx) == len(key) else key[cleaned.idx],
+        "names": points["names"],
+        "session": cleaned.session,
+        "t_ns": cleaned.t_ns,
+        "lat": cleaned.lat,
+        "lon": cleaned.lon,
+        "cell": latlng_to_cells(cleaned.lat, cleaned.lon, res),
+        "stop": cleaned.stop,
+        "prev_dist": cleaned.prev_dist,
+    }
+    return fine_from_fixes(fixes, res=res, freq=freq, timezone=timezone)
 
 
 def fine_cube_from_store(
@@ -79,30 +98,19 @@ def fine_cube_dask(
     freq: str = "D",
     clean_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Same result as :func:`fine_cube_from_store`, computed by Dask over the day files.
+    """Same result as :func:`fine_cube_from_store`, computed by Dask, one task per day file.
 
     Raises
     ------
     ImportError
-        ``dask[dataframe]`` is not installed (it is a dependency of the project; the message says so).
+        ``dask`` is not installed (it is a dependency of the project; the message says so).
     """
     try:
-        import dask.dataframe as dd
+        import dask
     except ImportError as exc:  # pragma: no cover - dask is in the dependencies
-        msg = "the Dask backend needs dask[dataframe] (pip install 'dask[dataframe,distributed]')"
+        msg = "the Dask backend needs dask (pip install 'dask[dataframe,distributed]')"
         raise ImportError(msg) from exc
     paths = [str(path) for _, path in day_paths(root, start, end)]
-    if not paths:
-        return _empty_fine(timezone)
-    meta = _empty_fine(timezone)
-    frame = dd.from_map(
-        reduce_day,
-        paths,
-        inspector=inspector,
-        timezone=timezone,
-        freq=freq,
-        clean_options=clean_options,
-        meta=meta,
-        enforce_metadata=False,
-    )
-    return _combine([frame.compute()], timezone)
+    options = {"inspector": inspector, "timezone": timezone, "freq": freq, "clean_options": clean_options}
+    tasks = [dask.delayed(reduce_day, pure=True)(path, **options) for path in paths]
+    return _combine(list(dask.compute(*tasks)), timezone)

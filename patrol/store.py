@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from patrol.tracks import DEFAULT_TIMEZONE, TRACK_COLUMNS
+from patrol.tracks import DEFAULT_TIMEZONE, NAT, TRACK_COLUMNS, inspector_codes
 
 __all__ = ["TRACK_SCHEMA", "StoreReport", "day_paths", "iter_days", "read_days", "write_tracks"]
 
@@ -35,6 +36,7 @@ TRACK_SCHEMA = pa.schema(
     ]
 )
 PART_NAME = "part.parquet"
+_NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 
 @dataclasses.dataclass
@@ -121,6 +123,36 @@ def _read_day(path: Path, inspector: str | None) -> pd.DataFrame:
     frame = pq.read_table(path, filters=filters, schema=TRACK_SCHEMA).to_pandas()
     frame["inspector_id"] = frame["inspector_id"].astype(str)
     return frame
+
+
+def _read_day_arrays(path: Path, inspector: str | None) -> dict[str, np.ndarray]:
+    """A day's points as arrays in file order, without a frame: what :mod:`patrol.scale` cleans.
+
+    Returns ``key`` (int64 inspector codes that sort like the ids), ``names`` (object array of str,
+    ``names[key]`` is the id), ``t_ns`` (int64 UTC ns, ``patrol.tracks.NAT`` when missing), ``lat``,
+    ``lon`` (float64 degrees) and ``accuracy_m`` (float64 m, NaN unknown), shape (n,) except ``names``.
+    The ids are factorized once, on the file's dictionary (a few hundred strings), not per point.
+    """
+    filters = [("inspector_id", "=", inspector)] if inspector else None
+    table = pq.read_table(path, filters=filters, schema=TRACK_SCHEMA, use_threads=False)
+    ids = table.column("inspector_id")
+    if ids.null_count:  # as _read_day: a missing id becomes its str() like any other
+        key, names = inspector_codes(ids.to_pandas().astype(str))
+    else:
+        ids = ids.unify_dictionaries().combine_chunks() if ids.num_chunks else pa.array([], ids.type)
+        dict_key, names = inspector_codes(pd.Index(ids.dictionary.to_pylist(), dtype=object))
+        key = dict_key[ids.indices.to_numpy(zero_copy_only=False)]
+    ts = table.column("ts")
+    t = pc.cast(ts, pa.int64()).fill_null(NAT).to_numpy().astype(np.int64, copy=True)
+    t[t != NAT] *= _NS_PER_UNIT[ts.type.unit]
+    return {
+        "key": key,
+        "names": names,
+        "t_ns": t,
+        "lat": table.column("lat").to_numpy().astype(np.float64, copy=False),
+        "lon": table.column("lon").to_numpy().astype(np.float64, copy=False),
+        "accuracy_m": table.column("accuracy_m").to_numpy().astype(np.float64),
+    }
 
 
 def iter_days(

@@ -5,28 +5,41 @@ The **track points** contract (DESIGN.md): ``inspector_id`` (str), ``ts`` (tz-aw
 ``cell`` (int64 H3), ``session_id``, ``speed_mps``, ``stop_id``, ``valid`` and ``reason``, so that every
 dropped or flagged fix says why and ``valid.sum() + reason.value_counts().sum() == len(points)``.
 
-Everything is vectorised over the whole frame (sorts, ``numpy.diff``-style shifts, cumulative sums); the
-stop detector is a numba kernel, one pass over the points. Sessions never cross a midnight of the city's
-zone, so a day's partition of the track store can be cleaned on its own with the same result.
+The pandas work is one factorize of the inspector ids (int codes that sort like the ids) and, only when
+the points are not yet in order, one stable sort; the checks run as numba kernels over the sorted arrays
+(:mod:`patrol._tracks_kernel`: flags, spike passes, sessions and speeds, stops), one pass each.
+:func:`clean_sorted` is that array core without a frame, for :mod:`patrol.scale`. Local days come from an
+int64 UTC offset per point (:func:`utc_offsets_ns`), not from converting every instant. Sessions never
+cross a midnight of the city's zone, so a day's partition of the track store can be cleaned on its own
+with the same result.
 """
 
 from __future__ import annotations
 
-import numba
+import dataclasses
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from grid.cells import DEFAULT_RES, latlng_to_cells
+from patrol import _tracks_kernel as _k
+from patrol._tracks_kernel import EARTH_RADIUS_M, NAT
 
 __all__ = [
     "CLEAN_COLUMNS",
     "DEFAULT_TIMEZONE",
     "REASONS",
     "TRACK_COLUMNS",
+    "CleanArrays",
+    "clean_sorted",
     "clean_tracks",
+    "compact_offsets_ns",
     "haversine_m",
+    "inspector_codes",
+    "sort_order",
     "stops_table",
+    "utc_offsets_ns",
 ]
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -36,9 +49,11 @@ TRACK_COLUMNS = ("inspector_id", "ts", "lat", "lon", "accuracy_m")
 CLEAN_COLUMNS = ("cell", "session_id", "speed_mps", "stop_id", "valid", "reason")
 #: Reasons a fix is not valid, in the order they are checked (a fix gets the first that applies).
 REASONS = ("bad_time", "bad_coordinates", "duplicate", "poor_accuracy", "speed_jump")
-EARTH_RADIUS_M = 6_371_008.8
+_REASON_OBJECTS = np.array([None, *REASONS], dtype=object)  # indexed by the kernels' reason codes
 _NS = 1_000_000_000
 _DAY_NS = 86_400 * _NS
+_MINUTE_NS = 60 * _NS
+_MAX_MINUTE_BUCKETS = 1 << 20  # about two years of minutes
 
 
 def haversine_m(
@@ -68,57 +83,148 @@ def _check_points(points: pd.DataFrame) -> None:
 
 
 def _ts_ns(ts: pd.Series) -> npt.NDArray[np.int64]:
-    """UTC nanoseconds (int64); NaT gives the int64 minimum."""
+    """UTC nanoseconds (int64); NaT gives the int64 minimum (``NAT``)."""
     return pd.DatetimeIndex(ts).tz_convert("UTC").as_unit("ns").asi8
 
 
-def _local_day(ts_ns: npt.NDArray[np.int64], timezone: str) -> npt.NDArray[np.int64]:
-    """Days since 1970-01-01 of each instant's date in ``timezone``."""
-    local = pd.DatetimeIndex(ts_ns, tz="UTC").tz_convert(timezone).tz_localize(None).as_unit("ns").asi8
-    return local // _DAY_NS
+def _offsets_by_pandas(t_ns: npt.NDArray[np.int64], timezone: str) -> npt.NDArray[np.int64]:
+    local = pd.DatetimeIndex(t_ns, tz="UTC").tz_convert(timezone).tz_localize(None).as_unit("ns").asi8
+    return local - t_ns
 
 
-def _breaks(
-    key: npt.NDArray[np.int64], day: npt.NDArray[np.int64], t: npt.NDArray[np.int64], gap_ns: int
-) -> npt.NDArray[np.bool_]:
-    """True where a fix starts a new run: new inspector, new local day or a time gap over ``gap_ns``."""
-    out = np.ones(len(key), dtype=bool)
-    out[1:] = (key[1:] != key[:-1]) | (day[1:] != day[:-1]) | (t[1:] - t[:-1] > gap_ns)
+def utc_offsets_ns(t_ns: npt.NDArray[np.int64], timezone: str) -> npt.NDArray[np.int64]:
+    """Offset of the wall clock of ``timezone`` from UTC (ns, local − UTC) at each instant; 0 at ``NAT``.
+
+    Equal to converting every instant with pandas. Parameters: ``t_ns`` int64 UTC ns, shape (n,);
+    returns int64 ns, shape (n,).
+    """
+    offsets = compact_offsets_ns(t_ns, timezone)
+    if len(offsets) == 1:
+        offsets = np.where(t_ns == NAT, 0, offsets[0])
+    return offsets
+
+
+def compact_offsets_ns(t_ns: npt.NDArray[np.int64], timezone: str) -> npt.NDArray[np.int64]:
+    """:func:`utc_offsets_ns`, but one value (shape (1,)) when the offset is the same over all of ``t_ns``.
+
+    The zone is asked only at the minute edges spanning ``t_ns``; when they all agree (a day or a year
+    without a DST or rule change) that one offset is returned, else each instant gets its minute's
+    offset, and the instants of a minute whose two edges disagree (the minute of the change) are
+    converted one by one. Zone rules never change the offset twice within a minute. ``NAT`` gets 0 in
+    the full form and does not count in the compact one.
+    """
+    known = t_ns != NAT
+    if timezone == "UTC" or not known.any():
+        return np.zeros(1, dtype=np.int64)
+    tk = t_ns if known.all() else t_ns[known]
+    lo_edge = int(tk.min()) // _MINUTE_NS * _MINUTE_NS
+    n_buckets = (int(tk.max()) - lo_edge) // _MINUTE_NS + 1
+    out = np.zeros(len(t_ns), dtype=np.int64)
+    if n_buckets > _MAX_MINUTE_BUCKETS:  # a span of years: ask pandas for every instant
+        out[known] = _offsets_by_pandas(tk, timezone)
+        return out
+    edges = lo_edge + np.arange(n_buckets + 1, dtype=np.int64) * _MINUTE_NS
+    at_edges = _offsets_by_pandas(edges, timezone)
+    if (at_edges == at_edges[0]).all():
+        return at_edges[:1].copy()
+    bucket = (tk - lo_edge) // _MINUTE_NS
+    offsets = at_edges[bucket]
+    changes = at_edges[:-1] != at_edges[1:]
+    inside = changes[bucket]
+    offsets[inside] = _offsets_by_pandas(tk[inside], timezone)
+    out[known] = offsets
     return out
 
 
-def _speeds(
+def _local_day(t_ns: npt.NDArray[np.int64], timezone: str) -> npt.NDArray[np.int64]:
+    """Days since 1970-01-01 of each instant's date in ``timezone``; 0 at ``NAT``."""
+    offsets = compact_offsets_ns(t_ns, timezone)
+    day = (t_ns + (offsets[0] if len(offsets) == 1 else offsets)) // _DAY_NS
+    day[t_ns == NAT] = 0
+    return day
+
+
+def sort_order(key: npt.NDArray[np.int64], t_ns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64] | None:
+    """Stable order by (``key``, ``t_ns``) with ``NAT`` last within a key; ``None`` if already in order."""
+    if _k.is_sorted(key, t_ns):
+        return None
+    return np.lexsort((np.where(t_ns == NAT, np.iinfo(np.int64).max, t_ns), key))
+
+
+@dataclasses.dataclass(frozen=True)
+class CleanArrays:
+    """:func:`clean_sorted` output: ``code`` (int8, shape (n,), 0 valid else 1 + index in ``REASONS``);
+    for the valid fixes ``idx`` (int64, shape (m,), positions in the sorted points, ascending): ``session``
+    (int64, from 0), ``speed`` (float64 m/s, NaN at a session start), ``stop`` (int64, -1 moving) and
+    ``prev_dist`` (float64 m from the previous valid fix, known at least within a session; NaN at a run
+    start), which the coverage reduction reuses as segment lengths; ``lat``, ``lon`` and ``t_ns`` of the
+    valid fixes (the input arrays themselves when every fix is valid)."""
+
+    code: npt.NDArray[np.int8]
+    idx: npt.NDArray[np.int64]
+    session: npt.NDArray[np.int64]
+    speed: npt.NDArray[np.float64]
+    stop: npt.NDArray[np.int64]
+    prev_dist: npt.NDArray[np.float64]
+    lat: npt.NDArray[np.float64]
+    lon: npt.NDArray[np.float64]
+    t_ns: npt.NDArray[np.int64]
+
+
+def clean_sorted(
+    key: npt.NDArray[np.int64],
+    t_ns: npt.NDArray[np.int64],
     lat: npt.NDArray[np.float64],
     lon: npt.NDArray[np.float64],
-    t: npt.NDArray[np.int64],
-    new: npt.NDArray[np.bool_],
-) -> npt.NDArray[np.float64]:
-    """Speed (m/s) from the previous fix; NaN where ``new`` starts a run."""
-    v = np.full(len(t), np.nan)
-    if len(t) > 1:
-        dist = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
-        dt = (t[1:] - t[:-1]) / _NS
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v[1:] = np.where(dt > 0, dist / dt, np.where(dist > 0, np.inf, 0.0))
-    v[new] = np.nan
-    return v
+    accuracy_m: npt.NDArray[np.float64],
+    *,
+    max_speed_mps: float = 8.0,
+    max_accuracy_m: float = 50.0,
+    gap_s: float = 600.0,
+    stop_max_diameter_m: float = 30.0,
+    stop_min_duration_s: float = 120.0,
+    timezone: str = DEFAULT_TIMEZONE,
+    spike_passes: int = 5,
+) -> CleanArrays:
+    """The checks of :func:`clean_tracks` on arrays already in its order, without building a frame.
+
+    ``key`` (int64 inspector code, equal codes contiguous), ``t_ns`` (int64 UTC ns, ``NAT`` missing, last
+    within a key), ``lat``/``lon`` (WGS-84 degrees) and ``accuracy_m`` (float64 m, NaN unknown) all have
+    shape (n,) and are sorted by (key, t) as :func:`sort_order` does. Options as in :func:`clean_tracks`.
+    """
+    n = len(t_ns)
+    code = np.empty(n, dtype=np.int8)
+    _k.flag_kernel(key, t_ns, lat, lon, accuracy_m, float(max_accuracy_m), code)
+    day = _local_day(t_ns, timezone)
+    gap_ns = int(gap_s * _NS)
+    idx, start, dist, v = _k.spike_kernel(
+        key, day, t_ns, lat, lon, code, gap_ns, float(max_speed_mps), int(spike_passes)
+    )
+    session = np.empty(len(idx), dtype=np.int64)
+    speed = np.empty(len(idx), dtype=np.float64)
+    _k.session_kernel(start, v, float(max_speed_mps), session, speed)
+    everything = len(idx) == n  # the usual day: no gathers, the valid fixes are the arrays themselves
+    lat_v, lon_v, t_v = (lat, lon, t_ns) if everything else (lat[idx], lon[idx], t_ns[idx])
+    stop = _stops(lat_v, lon_v, t_v, session, stop_max_diameter_m, stop_min_duration_s)
+    return CleanArrays(
+        code=code, idx=idx, session=session, speed=speed, stop=stop, prev_dist=dist, lat=lat_v, lon=lon_v,
+        t_ns=t_v,
+    )  # fmt: skip
 
 
-def _drop_spikes(
-    frame: dict[str, np.ndarray], ok: npt.NDArray[np.bool_], gap_ns: int, max_speed_mps: float, passes: int
-) -> npt.NDArray[np.bool_]:
-    """Mask of fixes that are speed spikes: too fast both into and out of them (repeated ``passes`` times)."""
-    spikes = np.zeros(len(ok), dtype=bool)
-    for _ in range(passes):
-        idx = np.flatnonzero(ok & ~spikes)
-        new = _breaks(frame["key"][idx], frame["day"][idx], frame["t"][idx], gap_ns)
-        v_in = _speeds(frame["lat"][idx], frame["lon"][idx], frame["t"][idx], new)
-        v_out = np.append(v_in[1:], np.nan)
-        found = (v_in > max_speed_mps) & (v_out > max_speed_mps)
-        if not found.any():
-            break
-        spikes[idx[found]] = True
-    return spikes
+def inspector_codes(ids: pd.Series | pd.Index) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
+    """Int codes of inspector ids that sort like the ids (missing ids last) and the ids of the codes.
+
+    Factorizes once; returns (codes int64 shape (n,), names object array of str, ``names[code]`` is the
+    id; a missing id gets code ``len(names)``).
+    """
+    codes, uniques = pd.factorize(ids)
+    names = np.asarray(uniques, dtype=object)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(names) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    rank[-1] = len(names)  # factorize's -1 (missing) sorts last, as in sort_values
+    return rank[codes], names[order]
 
 
 def clean_tracks(
@@ -175,46 +281,47 @@ def clean_tracks(
         not tz-aware.
     """
     _check_points(points)
-    out = points.copy()
+    out = points.copy(deep=False)
     out["ts"] = out["ts"].dt.tz_convert("UTC")
     if "accuracy_m" not in out.columns:
         out["accuracy_m"] = np.float32(np.nan)
     out["inspector_id"] = out["inspector_id"].astype(str)
-    out = out.sort_values(["inspector_id", "ts"], kind="stable", ignore_index=True)
-    n = len(out)
+    key, _ = inspector_codes(out["inspector_id"])  # one factorize; the int codes sort like the ids
     t = _ts_ns(out["ts"])
+    order = sort_order(key, t)
+    if order is None:
+        out = out.reset_index(drop=True)
+    else:
+        out = out.take(order).reset_index(drop=True)
+        key, t = key[order], t[order]
+    n = len(out)
     lat = out["lat"].to_numpy(dtype=np.float64)
     lon = out["lon"].to_numpy(dtype=np.float64)
-    key = pd.factorize(out["inspector_id"])[0].astype(np.int64)
-    bad_time = out["ts"].isna().to_numpy()
+    accuracy = out["accuracy_m"].to_numpy(dtype=np.float64, na_value=np.nan)
+    cleaned = clean_sorted(
+        key,
+        t,
+        lat,
+        lon,
+        accuracy,
+        max_speed_mps=max_speed_mps,
+        max_accuracy_m=max_accuracy_m,
+        gap_s=gap_s,
+        stop_max_diameter_m=stop_max_diameter_m,
+        stop_min_duration_s=stop_min_duration_s,
+        timezone=timezone,
+        spike_passes=spike_passes,
+    )
     bad_xy = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-    dup = out.duplicated(["inspector_id", "ts"], keep="first").to_numpy() & ~bad_time
-    poor = out["accuracy_m"].to_numpy(dtype=np.float64, na_value=np.nan) > max_accuracy_m
-    day = np.where(bad_time, 0, _local_day(np.where(bad_time, 0, t), timezone))
-    arrays = {"key": key, "day": day, "t": t, "lat": lat, "lon": lon}
-    gap_ns = int(gap_s * _NS)
-    ok = ~(bad_time | bad_xy | dup | poor)
-    spikes = _drop_spikes(arrays, ok, gap_ns, max_speed_mps, spike_passes)
-    reason = np.select([bad_time, bad_xy, dup, poor, spikes], list(REASONS), default="").astype(object)
-    valid = reason == ""
-    reason[valid] = None
-
-    idx = np.flatnonzero(valid)
-    new = _breaks(key[idx], day[idx], t[idx], gap_ns)
-    speed = _speeds(lat[idx], lon[idx], t[idx], new)
-    new |= speed > max_speed_mps  # remaining impossible steps split the session
-    speed[new] = np.nan
-    session = np.cumsum(new) - 1
-    stop = _stops(lat[idx], lon[idx], t[idx], session, stop_max_diameter_m, stop_min_duration_s)
-
+    idx = cleaned.idx
     out["cell"] = latlng_to_cells(
         np.where(bad_xy, np.nan, lat), np.where(bad_xy, np.nan, lon), res, invalid="null"
     )
-    out["session_id"] = _scatter(n, idx, session, -1)
-    out["speed_mps"] = _scatter(n, idx, speed, np.nan)
-    out["stop_id"] = _scatter(n, idx, stop, -1)
-    out["valid"] = valid
-    out["reason"] = pd.Series(reason, dtype=object)
+    out["session_id"] = _scatter(n, idx, cleaned.session, -1)
+    out["speed_mps"] = _scatter(n, idx, cleaned.speed, np.nan)
+    out["stop_id"] = _scatter(n, idx, cleaned.stop, -1)
+    out["valid"] = cleaned.code == _k.OK
+    out["reason"] = pd.Series(_REASON_OBJECTS[cleaned.code], dtype=object)
     return out
 
 
@@ -233,58 +340,14 @@ def _stops(
     min_duration_s: float,
 ) -> npt.NDArray[np.int64]:
     """Stop id of each fix (-1 when moving), numbered from 0 in order; sessions are contiguous runs."""
-    if len(t) == 0:
-        return np.empty(0, dtype=np.int64)
-    # local equirectangular metres about each session's first fix (error << 1 % over a few km)
-    first = np.flatnonzero(np.r_[True, session[1:] != session[:-1]])
-    start = np.repeat(first, np.diff(np.r_[first, len(t)]))
-    coslat = np.cos(np.radians(lat[start]))
-    x = np.radians(lon - lon[start]) * EARTH_RADIUS_M * coslat
-    y = np.radians(lat - lat[start]) * EARTH_RADIUS_M
     out = np.full(len(t), -1, dtype=np.int64)
-    _stop_kernel(x, y, t, session, float(max_diameter_m), int(min_duration_s * _NS), out)
+    if len(t) == 0:
+        return out
+    x = np.empty(len(t), dtype=np.float64)
+    y = np.empty(len(t), dtype=np.float64)
+    _k.stop_xy_kernel(lat, lon, session, x, y)
+    _k.stop_kernel(x, y, t, session, float(max_diameter_m), int(min_duration_s * _NS), out)
     return out
-
-
-@numba.njit(cache=True)
-def _stop_kernel(x, y, t, session, max_d, min_ns, out):  # pragma: no cover - compiled
-    """MovingPandas' TrajectoryStopDetector window rules with a bounding-box diagonal, per session."""
-    n = len(t)
-    next_id = 0
-    i = 0
-    while i < n:
-        j_end = i
-        while j_end < n and session[j_end] == session[i]:
-            j_end += 1
-        lo = i
-        stopped = False
-        previously = False
-        for k in range(i, j_end):
-            if not stopped:
-                while k - lo + 1 > 2 and t[k] - t[lo] >= min_ns:
-                    lo += 1
-            minx = x[lo]
-            maxx = x[lo]
-            miny = y[lo]
-            maxy = y[lo]
-            for m in range(lo + 1, k + 1):
-                minx = min(minx, x[m])
-                maxx = max(maxx, x[m])
-                miny = min(miny, y[m])
-                maxy = max(maxy, y[m])
-            stopped = False
-            if k > lo and ((maxx - minx) ** 2 + (maxy - miny) ** 2) ** 0.5 < max_d:
-                stopped = True
-            if not stopped and previously and k > lo and t[k - 1] - t[lo] >= min_ns:
-                out[lo:k] = next_id
-                next_id += 1
-                lo = k
-            previously = stopped
-        if stopped and t[j_end - 1] - t[lo] >= min_ns:
-            out[lo:j_end] = next_id
-            next_id += 1
-        i = j_end
-    return next_id
 
 
 def stops_table(cleaned: pd.DataFrame) -> pd.DataFrame:
