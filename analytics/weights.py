@@ -1,4 +1,4 @@
-"""Binary k-ring spatial weights over a cell universe, as a scipy CSR matrix built from grid_disk pairs."""
+"""Binary k-ring spatial weights over a cell universe, as a scipy CSR matrix (from grid_disk_csr or pairs)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from analytics._validate import check_int
-from grid.cells import CELL_COL_NAME, NEIGHBOUR_COL_NAME, cell_resolution, grid_disk
+from grid.cells import CELL_COL_NAME, NEIGHBOUR_COL_NAME, cell_resolution, grid_disk_csr
 
 __all__ = ["DiskWeights", "disk_weights"]
 
@@ -66,7 +66,7 @@ def disk_weights(cells: ArrayLike, k: int = 1, *, pairs: pd.DataFrame | None = N
         Rings, >= 1 (k = 1: the cell and its 6 neighbours, 5 at pentagons).
     pairs
         Precomputed ``grid.cells.grid_disk(cells, k)`` output (columns ``cell``, ``neighbour``), to reuse
-        the neighbour table across calls; computed when omitted.
+        a neighbour table; when omitted the rows come straight from the lattice kernel (faster).
 
     Returns
     -------
@@ -74,19 +74,35 @@ def disk_weights(cells: ArrayLike, k: int = 1, *, pairs: pd.DataFrame | None = N
 
     Notes
     -----
-    ``grid_disk`` (a numba lattice kernel) and the CSR build (``searchsorted``) are both vectorised.
+    Without ``pairs`` the CSR arrays come from :func:`grid.cells.grid_disk_csr` (the numba kernels behind
+    ``grid_disk``: every cell converted once, neighbours found by a sorted sweep, rows sorted in place),
+    with no pair table, no lexsort and no duplicate summing; the result is the same matrix as from
+    ``grid_disk`` pairs (tests/analytics/test_weights.py).
     """
     k = check_int(k, "k", low=1)
-    universe = np.unique(np.asarray(cells, dtype=np.int64))
-    resolutions = np.unique(cell_resolution(universe))
-    if resolutions.size != 1:
-        msg = f"resolution mismatch: `cells` mixes H3 resolutions {resolutions.tolist()}"
-        raise ValueError(msg)
     if pairs is None:
-        pairs = grid_disk(universe, k)
+        # fast path: CSR rows straight from the lattice sweep over the universe (validated, columns sorted)
+        universe, indptr, indices = grid_disk_csr(cells, k)
+        resolution = (universe >> 52) & 15  # valid cells (checked by grid_disk_csr)
+    else:
+        universe = np.sort(np.asarray(cells, dtype=np.int64).reshape(-1))
+        universe = universe[np.r_[True, universe[1:] != universe[:-1]][: universe.size]]
+        resolution = cell_resolution(universe)
+    if resolution.size == 0:
+        msg = "resolution mismatch: `cells` is empty, so it has no H3 resolution (an empty universe)"
+        raise ValueError(msg)
+    # min/max rather than np.unique, whose hash path (numpy 2.4) is slow on 100k H3 ids
+    if resolution.min() != resolution.max():
+        msg = f"resolution mismatch: `cells` mixes H3 resolutions {sorted(set(resolution.tolist()))}"
+        raise ValueError(msg)
+    res = int(resolution[0])
+    n = universe.size
+    if pairs is None:
+        matrix = sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(n, n))
+        matrix.has_sorted_indices = True
+        return DiskWeights(universe, matrix, k, res)
     origin = pairs[CELL_COL_NAME].to_numpy(dtype=np.int64)
     other = pairs[NEIGHBOUR_COL_NAME].to_numpy(dtype=np.int64)
-    n = universe.size
     i = np.searchsorted(universe, origin)
     j = np.searchsorted(universe, other)
     ok = (i < n) & (j < n)
@@ -98,4 +114,4 @@ def disk_weights(cells: ArrayLike, k: int = 1, *, pairs: pd.DataFrame | None = N
     matrix = sp.csr_matrix((np.ones(i.size), (i, j)), shape=(n, n))
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
-    return DiskWeights(universe, matrix, k, int(resolutions[0]))
+    return DiskWeights(universe, matrix, k, res)

@@ -13,18 +13,16 @@ Python. The default resolution 10 is ~1.1 ha at Nantong, close to a 万米单元
 
 from __future__ import annotations
 
-from itertools import chain
 from typing import Literal
 
 import geopandas as gpd
-import h3.api.basic_int as h3i
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
 from numpy.typing import ArrayLike
 
-from grid._h3_disk import disk_offsets, grid_disk_kernel
+from grid._h3_disk import disk_neighbours
 from grid._h3_geometry import MAX_CELL_BOUNDARY_VERTS, cells_to_boundary_kernel, cells_to_latlng_kernel
 from grid._h3_kernel import H3_NULL, is_valid_cells_kernel, latlng_to_cells_kernel
 from grid.coords import _as_lat_lon
@@ -42,6 +40,7 @@ __all__ = [
     "cells_to_polygons",
     "cells_to_strings",
     "grid_disk",
+    "grid_disk_csr",
     "is_valid_cells",
     "latlng_to_cells",
     "strings_to_cells",
@@ -390,6 +389,28 @@ def _pack_polygons(lat: FloatArray, lon: FloatArray, counts: Int64Array) -> npt.
 # --- neighbourhoods ---------------------------------------------------------------------------------------
 
 
+def _sorted_distinct(flat: Int64Array) -> Int64Array:
+    """``np.unique`` of a 1-D int64 array by sorting: numpy 2.4's hash-based ``unique`` is ~50x slower on
+    H3 ids (70 ms vs 1.4 ms for 100k cells), and an already sorted universe needs no sort at all."""
+    if flat.size > 1 and not (flat[1:] > flat[:-1]).all():
+        flat = np.sort(flat)
+        keep = np.empty(flat.size, dtype=np.bool_)
+        keep[0] = True
+        np.not_equal(flat[1:], flat[:-1], out=keep[1:])
+        flat = flat[keep]
+    return flat
+
+
+def _check_k(k: object) -> int:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        msg = f"`k` must be an int number of grid steps; got {type(k).__name__} {k!r}"
+        raise TypeError(msg)
+    if k < 0:
+        msg = f"`k` must be >= 0 (grid steps); got {k}"
+        raise ValueError(msg)
+    return int(k)
+
+
 def grid_disk(cells: ArrayLike, k: int = 1, *, include_self: bool = True) -> pd.DataFrame:
     """All cells within ``k`` grid steps of each distinct input cell, as (cell, neighbour) pairs.
 
@@ -411,30 +432,48 @@ def grid_disk(cells: ArrayLike, k: int = 1, *, include_self: bool = True) -> pd.
     Notes
     -----
     Vectorised: a numba kernel (:mod:`grid._h3_disk`) walks each cell's face lattice and checks every
-    neighbour by a FaceIJK round trip; the few cells it cannot vouch for (pentagons, face edges) go to
-    the h3 library one by one. Results are identical to h3's ``grid_disk`` (tested on cells worldwide).
+    neighbour by a FaceIJK round trip (converting each input cell once; only neighbours outside the
+    input are converted again); the few cells it cannot vouch for (pentagons, face edges) go to the h3
+    library one by one. Results are identical to h3's ``grid_disk`` (tested on cells worldwide).
     """
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        msg = f"`k` must be an int number of grid steps; got {type(k).__name__} {k!r}"
-        raise TypeError(msg)
-    if k < 0:
-        msg = f"`k` must be >= 0 (grid steps); got {k}"
-        raise ValueError(msg)
-    flat = np.unique(_as_cells(cells).reshape(-1))
+    k = _check_k(k)
+    flat = _sorted_distinct(_as_cells(cells).reshape(-1))
     _require_valid(flat)
-    offsets = disk_offsets(int(k))
-    table = np.zeros((flat.size, offsets.shape[0]), dtype=np.int64)
-    handled = np.zeros(flat.size, dtype=np.bool_)
-    grid_disk_kernel(flat, offsets, table, handled)
-    rest = flat[~handled]
-    disks = [h3i.grid_disk(c, int(k)) for c in rest.view(np.uint64).tolist()]
-    sizes = np.fromiter((len(d) for d in disks), dtype=np.int64, count=len(disks))
-    origin = np.concatenate([np.repeat(flat[handled], offsets.shape[0]), np.repeat(rest, sizes)])
-    slow = np.fromiter(chain.from_iterable(disks), dtype=np.uint64, count=int(sizes.sum())).view(np.int64)
-    neighbour = np.concatenate([table[handled].reshape(-1), slow])
-    order = np.lexsort((neighbour, origin))
-    origin, neighbour = origin[order], neighbour[order]
+    indptr, neighbour = disk_neighbours(flat, k)  # ascending within each origin, origins ascending
+    origin = np.repeat(flat, np.diff(indptr))
     if not include_self:
         keep = origin != neighbour
         origin, neighbour = origin[keep], neighbour[keep]
     return pd.DataFrame({CELL_COL_NAME: origin, NEIGHBOUR_COL_NAME: neighbour})
+
+
+def grid_disk_csr(cells: ArrayLike, k: int = 1) -> tuple[Int64Array, Int64Array, Int64Array]:
+    """The k-disks of the distinct input cells *within those cells*, as CSR arrays (for spatial weights).
+
+    Parameters
+    ----------
+    cells
+        Valid H3 cells (the universe); duplicates are collapsed.
+    k
+        Grid distance, >= 0.
+
+    Returns
+    -------
+    universe : int64, shape (n,)
+        The distinct cells, ascending (row and column order).
+    indptr : int64, shape (n + 1,)
+        Row r lists the disk of ``universe[r]`` in ``indices[indptr[r]:indptr[r + 1]]``.
+    indices : int64, shape (nnz,)
+        Positions in ``universe`` of the disk's cells that are in the universe (self included), ascending
+        within each row.
+
+    Notes
+    -----
+    The same neighbours as :func:`grid_disk` (same kernels), without the pair table: no lexsort, no
+    frame, so a 100k-cell universe takes tens of milliseconds.
+    """
+    k = _check_k(k)
+    flat = _sorted_distinct(_as_cells(cells).reshape(-1))
+    _require_valid(flat)
+    indptr, indices = disk_neighbours(flat, k, inside=True)
+    return flat, indptr, indices

@@ -133,5 +133,6 @@ def test_many_cells_get_a_parent_overview_switched_by_zoom() -> None:
     fine = cells_layer(many[["cell", "count", "geometry"]], name="fine")
     page = add_cells_with_overview(m, fine, coarse).get_root().render()
     script = page[page.index('map.on("zoomend", sync)') - 600 :]
-    assert fine.get_name() in script and coarse.get_name() in script
+    assert fine.get_name() in script
+    assert coarse.get_name() in script
     assert f"map.getZoom() >= {FINE_MIN_ZOOM}" in script

@@ -36,11 +36,13 @@ def test_sums_children_and_the_class_holding_most_cases() -> None:
     out = out.set_index("cell")
     a, b = h3.str_to_int(PARENT_A), h3.str_to_int(PARENT_B)
     assert sorted(out.index) == sorted([a, b])
-    assert out.loc[a, "count"] == 12 and out.loc[a, "children"] == 4
+    assert out.loc[a, "count"] == 12
+    assert out.loc[a, "children"] == 4
     # 9 of the 12 cases sit in the hot cell: the parent is hot although 3 of its 4 cells are not
     assert out.loc[a, "gi_class"] == "hot_99"
     # no cases: one child each → a tie, broken toward the class seen first in the frame
-    assert out.loc[b, "children"] == 2 and out.loc[b, "gi_class"] == "not_significant"
+    assert out.loc[b, "children"] == 2
+    assert out.loc[b, "gi_class"] == "not_significant"
 
 
 def test_unweighted_dominant_counts_children() -> None:
@@ -55,7 +57,8 @@ def test_geometry_is_the_parent_hexagon_in_wgs84() -> None:
     assert {h3.int_to_str(int(c)) for c in out["cell"]} == parents
     for cell, shape in zip(out["cell"], out.geometry, strict=True):
         lat, lon = h3.cell_to_latlng(h3.int_to_str(int(cell)))
-        assert shape.contains(shape.centroid) and abs(shape.centroid.y - lat) < 1e-3
+        assert shape.contains(shape.centroid)
+        assert abs(shape.centroid.y - lat) < 1e-3
         assert abs(shape.centroid.x - lon) < 1e-3
     assert int(out["count"].sum()) == 12
 
@@ -74,4 +77,5 @@ def test_bad_input_is_named() -> None:
 def test_empty_frame_gives_an_empty_table() -> None:
     empty = _frame().iloc[:0]
     out = rollup_cells(empty, 9, sums=("count",), dominant="gi_class", weight="count", geometry=False)
-    assert len(out) == 0 and {"cell", "children", "count", "gi_class"} <= set(out.columns)
+    assert len(out) == 0
+    assert {"cell", "children", "count", "gi_class"} <= set(out.columns)
