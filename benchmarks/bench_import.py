@@ -5,11 +5,14 @@ intake channels through a value map) of 1,000,000 rows (``--quick``: 50,000) is 
 folder and imported into a fresh SQLite file. The reference reads the same CSV with ``pandas.read_csv`` and
 appends it unvalidated, unconverted and unindexed to a new table with ``DataFrame.to_sql``; ``ratio`` is our
 rows/s over the reference's. Target: ≥ 50,000 rows/s. Peak memory is traced separately (tracemalloc sees
-numpy/pandas/Python allocations, not SQLite's page cache or Arrow's pool).
+numpy/pandas/Python allocations, not SQLite's page cache or Arrow's pool). ``cpu_s`` is the CPU time of the
+whole process (both import threads); ``load_1min`` the machine's load average when the run started (the
+import uses two cores, so a loaded machine lowers ``per_s``).
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -92,6 +95,7 @@ def run(quick: bool) -> list[dict]:
     from cases.mapping import Mapping, load_mapping
 
     n = N_QUICK if quick else N_FULL
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         csv = folder / "cases.csv"
@@ -136,6 +140,7 @@ def run(quick: bool) -> list[dict]:
             "imported": report.imported,
             "quarantined": report.quarantined,
             "target_per_s": 50_000,
+            "load_1min": load,  # other work on the machine skews every number above
         },
         {
             "benchmark": "import_cases",

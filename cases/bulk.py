@@ -17,9 +17,12 @@ A large load into a small SQLite table drops the table's secondary indexes and r
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import gc
+import itertools
 import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -33,12 +36,15 @@ from cases.models import ImportBatch, QuarantineRow
 from cases.report import ImportReport
 
 __all__ = [
+    "PreparedRows",
     "begin_batch",
     "deferred_indexes",
     "fast_writes",
     "fetch_existing",
     "finish_batch",
     "insert_frame",
+    "insert_prepared",
+    "prepare_rows",
     "update_changed",
     "write_quarantine",
 ]
@@ -47,6 +53,10 @@ __all__ = [
 LOOKUP_CHUNK = 5_000
 #: Rows per ``executemany`` call.
 WRITE_CHUNK = 50_000
+#: Rows per multi-row ``INSERT`` statement on SQLite (see :func:`_sqlite_insert`).
+SQLITE_ROWS_PER_STATEMENT = 50
+#: Leading values of a text column sampled to decide whether sharing repeated texts pays off.
+_SHARE_SAMPLE = 1_024
 #: SQLite page cache for the import's connection (KiB, as ``PRAGMA cache_size=-N``): index pages stay hot.
 SQLITE_CACHE_KIB = 262_144
 #: Rows from which :func:`deferred_indexes` pays off (when the table holds fewer rows than the load).
@@ -162,7 +172,13 @@ def fetch_existing(
     step = LOOKUP_CHUNK * 20 if conn.dialect.name in ("sqlite", "postgresql") else LOOKUP_CHUNK
     for start in range(0, len(unique), step):
         part = unique[start : start + step]
-        query = sa.select(key, *(table.c[c] for c in columns)).where(_key_in(conn, key, part))
+        query = sa.select(key, *(table.c[c] for c in columns))
+        if conn.dialect.name == "sqlite":
+            # drive the look-up from the keys: one index search per key, no temporary b-tree of the IN list
+            each = sa.func.json_each(sa.bindparam("keys", json.dumps(part))).table_valued("value").alias("k")
+            query = query.select_from(each.join(table, key == each.c.value))
+        else:
+            query = query.where(_key_in(conn, key, part))
         parts.extend(tuple(row) for row in conn.execute(query))
     frame = pd.DataFrame(parts, columns=[key.name, *columns], dtype=object)
     return frame.set_index(key.name)
@@ -170,9 +186,6 @@ def fetch_existing(
 
 def _key_in(conn: Connection, key: sa.Column, values: list) -> sa.ColumnElement[bool]:
     """``key IN values`` as one bound parameter where the backend allows it."""
-    if conn.dialect.name == "sqlite":
-        each = sa.func.json_each(sa.bindparam("keys", json.dumps(values)))
-        return key.in_(sa.select(sa.column("value")).select_from(each))
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -189,22 +202,131 @@ def insert_frame(
     """
     if frame.empty:
         return
-    constants = constants or {}
+    insert_prepared(conn, table, prepare_rows(conn.dialect.name, frame), constants)
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedRows:
+    """Rows converted for the DBAPI ahead of the write (by :func:`prepare_rows`, in any thread).
+
+    Attributes
+    ----------
+    n : int
+        Number of rows.
+    names : tuple of str
+        SQLite: the columns whose values vary between rows, in statement order.
+    values : tuple of list
+        SQLite: for each of ``names``, its ``n`` Python values (None for NULL).
+    constant : dict
+        SQLite: columns with the same non-NULL value in every row (bound once per statement).
+    frame : pandas.DataFrame or None
+        Other backends: the rows as given (converted to records on write); None on SQLite.
+    """
+
+    n: int
+    names: tuple[str, ...] = ()
+    values: tuple[list, ...] = ()
+    constant: dict[str, object] = dataclasses.field(default_factory=dict)
+    frame: pd.DataFrame | None = None
+
+    def __len__(self) -> int:
+        return self.n
+
+    def subset(self, keep: np.ndarray) -> PreparedRows:
+        """The rows where the boolean mask ``keep`` (shape (n,)) is True, in order."""
+        if keep.all():
+            return self
+        if self.frame is not None:
+            return dataclasses.replace(self, n=int(keep.sum()), frame=self.frame.loc[keep])
+        mask = keep.tolist()
+        values = tuple(list(itertools.compress(v, mask)) for v in self.values)
+        return dataclasses.replace(self, n=int(keep.sum()), values=values)
+
+
+def prepare_rows(dialect: str, frame: pd.DataFrame) -> PreparedRows:
+    """Convert ``frame`` for :func:`insert_prepared` on a backend named ``dialect`` (``"sqlite"`` …).
+
+    Pure CPU work on the frame (no connection): an importer can run it for the next chunk while another
+    thread writes the previous one. On SQLite: times as :class:`cases.types.UTCDateTime`'s text, NaN/NaT/NA
+    as None, columns NULL in every row left out (their default, NULL, applies), and text/integer columns
+    with one value in every row kept apart as constants.
+    """
+    if dialect != "sqlite":
+        return PreparedRows(len(frame), frame=frame)
+    names: list[str] = []
+    values: list[list] = []
+    constant: dict[str, object] = {}
     with _gc_paused():
-        if conn.dialect.name == "sqlite":
-            columns = [c for c in frame.columns if not frame[c].isna().all()]
-            names = [*columns, *constants]
-            sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-            values = [_sqlite_column(frame[c]) for c in columns]
-            values += [[v] * len(frame) for v in constants.values()]
-            # the DBAPI cursor of this transaction's connection, fed lazily: no list of a million tuples
-            cursor = conn.connection.driver_connection.cursor()
-            try:
-                cursor.executemany(sql, zip(*values, strict=True))
-            finally:
-                cursor.close()
+        for name in frame.columns:
+            series = frame[name]
+            if series.isna().all():
+                continue
+            column, uniform = _sqlite_column(series)
+            first = column[0]
+            if uniform and first is not None and column.count(first) == len(column):
+                constant[name] = first
+            else:
+                names.append(name)
+                values.append(column)
+    return PreparedRows(len(frame), tuple(names), tuple(values), constant)
+
+
+def insert_prepared(
+    conn: Connection, table: sa.Table, rows: PreparedRows, constants: dict | None = None
+) -> None:
+    """Insert rows prepared by :func:`prepare_rows` (``constants``: extra columns, one value for all rows)."""
+    if not len(rows):
+        return
+    constants = constants or {}
+    if rows.frame is not None:
+        _execute_many(conn, sa.insert(table), _records(rows.frame.assign(**constants)))
+        return
+    with _gc_paused():
+        _sqlite_insert(conn, table, rows, constants)
+
+
+def _sqlite_insert(conn: Connection, table: sa.Table, rows: PreparedRows, constants: dict) -> None:
+    """Multi-row ``INSERT … VALUES (…), (…)`` through the DBAPI cursor of the transaction's connection.
+
+    Each statement carries :data:`SQLITE_ROWS_PER_STATEMENT` rows: SQLite's per-execution work (the
+    ephemeral table of a CHECK's ``IN (…)`` list, the foreign-key cursor, the statement reset) is then paid
+    once per statement instead of once per row. Constants are bound once per statement (``?NNN``
+    referenced by every row). Parameters are fed lazily: no list of all rows is built.
+    """
+    fixed = {**rows.constant, **constants}
+    width = len(rows.names)
+    driver = conn.connection.driver_connection
+    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = SQLITE_ROWS_PER_STATEMENT if width == 0 else (limit - len(fixed)) // width
+    per = max(1, min(SQLITE_ROWS_PER_STATEMENT, per))
+    const_values = tuple(fixed.values())
+    full, rest = divmod(rows.n, per)
+    cursor = driver.cursor()
+    try:
+        if width == 0:  # every column constant (e.g. one row): the same parameters for every row
+            cursor.executemany(_values_sql(conn, table, rows.names, fixed, 1), [const_values] * rows.n)
             return
-        _execute_many(conn, sa.insert(table), _records(frame.assign(**constants)))
+        flat = itertools.chain.from_iterable(zip(*rows.values, strict=True))
+        step = per * width
+        if full:
+            params = (tuple(itertools.islice(flat, step)) + const_values for _ in range(full))
+            cursor.executemany(_values_sql(conn, table, rows.names, fixed, per), params)
+        if rest:
+            cursor.execute(_values_sql(conn, table, rows.names, fixed, rest), tuple(flat) + const_values)
+    finally:
+        cursor.close()
+
+
+def _values_sql(conn: Connection, table: sa.Table, names: Sequence[str], fixed: dict, per: int) -> str:
+    """``INSERT`` of ``per`` rows: row ``i`` binds ``?(i·w+1)…?(i·w+w)``, then the shared constants."""
+    quote = conn.dialect.identifier_preparer.quote
+    width = len(names)
+    shared = [f"?{per * width + j + 1}" for j in range(len(fixed))]
+    tuples = (
+        "(" + ", ".join([*(f"?{i * width + j + 1}" for j in range(width)), *shared]) + ")" for i in range(per)
+    )
+    columns = ", ".join(quote(name) for name in [*names, *fixed])
+    return f"INSERT INTO {quote(table.name)} ({columns}) VALUES {', '.join(tuples)}"
 
 
 @contextlib.contextmanager
@@ -272,15 +394,39 @@ def _execute_many(conn: Connection, statement: sa.Executable, records: list[dict
         conn.execute(statement, records[start : start + WRITE_CHUNK])
 
 
-def _sqlite_column(series: pd.Series) -> list:
-    """Python values for the DBAPI: times as UTCDateTime's SQLite text, NaN/NaT/NA as None."""
+def _sqlite_column(series: pd.Series) -> tuple[list, bool]:
+    """Python values for the DBAPI: times as UTCDateTime's SQLite text, NaN/NaT/NA as None.
+
+    Returns the values and whether they all have one Python type (text, integer), i.e. whether equal
+    values are interchangeable (not so for floats, where ``0.0 == -0.0``, nor for object columns).
+    """
     if isinstance(series.dtype, pd.ArrowDtype | pd.StringDtype):
-        return pa.array(series, from_pandas=True).to_pylist()
+        return _text_values(pa.array(series, from_pandas=True)), True
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         # Arrow formats timestamp[us] as "YYYY-MM-DD HH:MM:SS.ffffff": SQLAlchemy's SQLite DATETIME text
         values = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-        return pa.array(values, type=pa.timestamp("us"), from_pandas=True).cast(pa.string()).to_pylist()
-    return _python_column(series)
+        return pa.array(values, type=pa.timestamp("us"), from_pandas=True).cast(pa.string()).to_pylist(), True
+    return _python_column(series), series.dtype.kind in "iu"
+
+
+def _text_values(arr: pa.Array | pa.ChunkedArray) -> list:
+    """``arr.to_pylist()``, but a repeated text is one shared ``str`` object.
+
+    Few distinct values (category codes, departments, Chinese status words …) are decoded once instead of
+    once per row, and the sqlite3 module's UTF-8 view of a shared ``str`` is built once, not per bind.
+    A sample decides, so mostly-unique columns (ids) skip the dictionary pass.
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    if n >= 2 * _SHARE_SAMPLE and pc.count_distinct(arr.slice(0, _SHARE_SAMPLE)).as_py() * 2 <= _SHARE_SAMPLE:
+        encoded = pc.dictionary_encode(arr)
+        words = encoded.dictionary
+        if len(words) * 2 <= n:
+            table = np.array([*words.to_pylist(), None], dtype=object)
+            codes = encoded.indices.fill_null(len(words)).to_numpy(zero_copy_only=False)
+            return table[codes].tolist()
+    return arr.to_pylist()
 
 
 def _python_column(series: pd.Series) -> list:

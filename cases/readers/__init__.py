@@ -28,8 +28,9 @@ from cases.readers._xlsx import open_xlsx, xlsx_chunks
 
 __all__ = ["CHUNK_ROWS", "Chunk", "ImportReadError", "TableSource", "iter_chunks", "open_table"]
 
-#: Rows per chunk: bounds memory for big files while keeping every step vectorised.
-CHUNK_ROWS = 200_000
+#: Rows per chunk: bounds memory for big files while keeping every step vectorised (the case importer holds
+#: up to three chunks at once: one being written, one ready, one being read).
+CHUNK_ROWS = 100_000
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
 

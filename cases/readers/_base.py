@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _BLOCK_BYTES = 4 << 20
 
@@ -99,15 +100,32 @@ def dedupe(names: list[str]) -> list[str]:
 def finish_chunk(frame: pd.DataFrame, line: np.ndarray, malformed: pd.DataFrame | None = None) -> Chunk:
     """Drop all-empty rows, make every column Arrow strings, wrap in a :class:`Chunk`."""
     frame = frame.astype(pd.ArrowDtype(pa.string())) if len(frame.columns) else frame
-    blank = np.ones(len(frame), dtype=bool)
-    for name in frame.columns:
-        blank &= (frame[name].str.strip() == "").to_numpy(dtype=bool, na_value=True)
+    blank = _blank_rows(frame)
     if blank.any():
         frame = frame.loc[~blank].reset_index(drop=True)
         line = line[~blank]
     if malformed is None:
         malformed = pd.DataFrame({"line": np.array([], dtype=np.int64), "raw": [], "detail": []})
     return Chunk(frame, np.asarray(line, dtype=np.int64), malformed, int(blank.sum()))
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose cells are all empty, whitespace or missing (bool array, shape (len(frame),)).
+
+    Column by column, only over the rows still blank so far: usually the first column settles every row.
+    """
+    candidates = np.arange(len(frame))
+    for name in frame.columns:
+        if not candidates.size:
+            break
+        column = pa.array(frame[name], type=pa.string(), from_pandas=True)
+        if candidates.size < len(frame):
+            column = column.take(pa.array(candidates))
+        empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True)
+        candidates = candidates[empty.to_numpy(zero_copy_only=False)]
+    blank = np.zeros(len(frame), dtype=bool)
+    blank[candidates] = True
+    return blank
 
 
 def raw_blocks(path: Path) -> Iterator[bytes]:
