@@ -14,7 +14,7 @@ from app.maps import TILE_PROVIDERS, default_tiles
 from cases.db import data_dir, database_url, init_db, make_engine
 from cases.users import AuthResult
 
-#: Modules the analysis pages need: importing them (pandas, numba kernels, geopandas, folium …) takes
+#: Modules the analysis pages need: importing them (pandas, numba kernels, geopandas …) takes
 #: seconds on first use, so the server imports them in the background while the first user logs in.
 WARM_MODULES = (
     "analytics.cube",
@@ -23,8 +23,7 @@ WARM_MODULES = (
     "analytics.emerging",
     "analytics.forecast",
     "grid.rollup",
-    "streamlit_folium",
-)
+)  # not streamlit_folium: a component must be declared from a script run, or its frontend is not served
 
 
 @st.cache_resource
