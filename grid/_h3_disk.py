@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
-from grid._h3_geometry import _NO_OVERAGE, _adjust_overage, _h3_to_face_ijk
+from grid._h3_geometry import _h3_to_face_ijk, _overage_tail
 from grid._h3_kernel import (
     _BC_IS_PENT,
     _face_ijk_to_h3,
@@ -95,7 +95,7 @@ def _h3_to_face_ij(h: int) -> tuple[int, int, int, int]:
 
     The digit walk runs in IJ coordinates, where ``_downAp7`` is linear ((2I + J, 3J - I), clockwise
     (3I - J, I + 2J)) and no ijk normalisation is needed per level; that walk is most of the cost of
-    ``_h3_to_face_ijk``, whose overage tail is repeated here unchanged. Equality: tests/grid/test_h3_disk.py.
+    ``_h3_to_face_ijk``; the overage tail (``_overage_tail``) is shared. Tests: tests/grid/test_h3_disk.py.
     """
     res = (h >> 52) & 15
     base_cell = (h >> 45) & 127
@@ -120,23 +120,7 @@ def _h3_to_face_ij(h: int) -> tuple[int, int, int, int]:
     if not possible_overage:
         return face, ci, cj, res
     i, j, k = _ijk_normalize(ci, cj, 0)
-    orig_i, orig_j, orig_k = i, j, k
-    adj_res = res
-    if res % 2 == 1:  # drop into the next finer Class II grid
-        i, j, k = _ijk_normalize(3 * i + k, i + 3 * j, j + 3 * k)
-        adj_res += 1
-    pent_leading4 = is_pent and _leading_nonzero_digit(h, res) == 4
-    overage, face, i, j, k = _adjust_overage(face, i, j, k, adj_res, pent_leading4, False)
-    if overage != _NO_OVERAGE:
-        if is_pent:  # pentagons can have secondary overages
-            while overage != _NO_OVERAGE:
-                overage, face, i, j, k = _adjust_overage(face, i, j, k, adj_res, False, False)
-        if adj_res != res:  # _upAp7r back to res
-            ii = i - k
-            jj = j - k
-            i, j, k = _ijk_normalize((2 * ii + jj + 3) // 7, (3 * jj - ii + 3) // 7, 0)
-    elif adj_res != res:
-        i, j, k = orig_i, orig_j, orig_k
+    face, i, j, k = _overage_tail(h, face, i, j, k, res, is_pent)
     return face, i - k, j - k, res
 
 

@@ -139,6 +139,14 @@ def _h3_to_face_ijk(h: int) -> tuple[int, int, int, int]:
             i, j, k = _ijk_normalize(i + ((digit >> 2) & 1), j + ((digit >> 1) & 1), k + (digit & 1))
     if not possible_overage:
         return face, i, j, k
+    return _overage_tail(h, face, i, j, k, res, is_pent)
+
+
+@njit(cache=True)
+def _overage_tail(
+    h: int, face: int, i: int, j: int, k: int, res: int, is_pent: bool
+) -> tuple[int, int, int, int]:
+    """The end of ``_h3ToFaceIjk`` for a cell that may lie over its home face's edge: (face, i, j, k)."""
     orig_i, orig_j, orig_k = i, j, k
     adj_res = res
     if res % 2 == 1:  # drop into the next finer Class II grid
