@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
@@ -28,8 +30,9 @@ WARM_MODULES = (
 
 @st.cache_resource
 def warm_up() -> threading.Thread:
-    """Start (once per server process) a daemon thread that imports :data:`WARM_MODULES` and loads the
-    compiled numba H3 kernels, so the first planner page does not pay for them."""
+    """Start (once per server process) a daemon thread that imports :data:`WARM_MODULES`, loads the
+    compiled numba H3 kernels and reads the cases (:func:`case_frame`), so the first planner page does not
+    pay for them."""
 
     def run() -> None:
         import numpy as np
@@ -39,6 +42,8 @@ def warm_up() -> threading.Thread:
         from grid.cells import grid_disk, latlng_to_cells
 
         grid_disk(latlng_to_cells(np.array([32.0]), np.array([120.86]), 10), 1)
+        with contextlib.suppress(Exception):  # a missing or broken database is reported by the pages
+            case_frame(db_key())
 
     thread = threading.Thread(target=run, name="gridpatrol-warm-up", daemon=True)
     thread.start()
@@ -55,6 +60,20 @@ def _engine_for(url: str) -> Engine:
 def engine() -> Engine:
     """The (cached, thread-safe) SQLAlchemy engine of the configured database."""
     return _engine_for(database_url())
+
+
+@st.cache_resource(ttl=300, max_entries=4)
+def case_frame(key: str) -> pd.DataFrame:
+    """The located cases of the database ``key`` (:func:`cases.store.load_case_frame`), cached 5 min.
+
+    One shared frame per server (``cache_resource``: no copy per rerun; a year of cases is ~15 MB to
+    unpickle on every call otherwise). Read-only by contract: pages filter it into new frames, never
+    assign into it.
+    """
+    del key  # the cache key: one entry per database
+    from cases.store import load_case_frame
+
+    return load_case_frame(engine())
 
 
 def db_key() -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
+
 import streamlit as st
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -235,9 +239,24 @@ ROLE_LABELS = {
 }
 
 
+_forced = threading.local()
+
+
+@contextlib.contextmanager
+def speaking(lang: str) -> Iterator[None]:
+    """Use ``lang`` for :func:`t` in this thread, outside a script run too (e.g. a deferred download)."""
+    previous = getattr(_forced, "lang", None)
+    _forced.lang = lang
+    try:
+        yield
+    finally:
+        _forced.lang = previous
+
+
 def language() -> str:
-    """The session's language code (``zh`` by default)."""
-    return st.session_state.get("lang", "zh")
+    """The session's language code (``zh`` by default), or the one set by :func:`speaking`."""
+    forced = getattr(_forced, "lang", None)
+    return forced or st.session_state.get("lang", "zh")
 
 
 def t(key: str, **values: object) -> str:

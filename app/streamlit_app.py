@@ -16,6 +16,8 @@ from app.i18n import t
 from cases.users import authenticate
 
 VIEWS = Path(__file__).with_name("views")
+#: A local file: a Material icon as page icon is fetched from fonts.gstatic.com, which an intranet lacks.
+FAVICON = Path(__file__).with_name("static") / "favicon.png"
 
 # page file, title key, icon, roles that may open it
 PAGES: list[tuple[str, str, str, frozenset[str] | None]] = [
@@ -61,7 +63,7 @@ def _login() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="GridPatrol", page_icon=":material/grid_on:", layout="wide")
+    st.set_page_config(page_title="GridPatrol", page_icon=str(FAVICON), layout="wide")
     warm_up()
     sidebar()
     user = current_user()

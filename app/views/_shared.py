@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 
 import folium
 import geopandas as gpd
@@ -21,27 +22,22 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from analytics.cube import CaseCube, build_cube, universe_from_cases
-from app.context import db_key, engine
-from app.i18n import t
-from app.maps import display_to_wgs84, localize_assets, overview_layer, standalone_html
+from app.context import case_frame, db_key, engine
+from app.i18n import speaking, t
+from app.maps import (
+    add_cells_with_overview,
+    base_map,
+    display_to_wgs84,
+    fit_to,
+    localize_assets,
+    overview_layer,
+    standalone_html,
+)
 from cases.categories import load_categories
 from cases.models import CASE_SOURCES, Case
-from cases.store import load_case_frame
-from grid.cells import cells_to_parents, cells_to_strings, latlng_to_cells, strings_to_cells
+from grid.cells import cells_to_parents, cells_to_strings, strings_to_cells
 
 TIMEZONE = "Asia/Shanghai"
-
-
-@st.cache_resource(ttl=300, max_entries=4)
-def case_frame(key: str) -> pd.DataFrame:
-    """The located cases of the database ``key`` (:func:`cases.store.load_case_frame`), cached 5 min.
-
-    One shared frame per server (``cache_resource``: no copy per rerun; a year of cases is ~15 MB to
-    unpickle on every call otherwise). Read-only by contract: pages filter it into new frames, never
-    assign into it.
-    """
-    del key  # the cache key: one entry per database
-    return load_case_frame(engine())
 
 
 @st.cache_data(ttl=3600)
@@ -128,6 +124,16 @@ def sum_overview(
     )
 
 
+def html_cells_map(
+    shown: gpd.GeoDataFrame, fine: folium.GeoJson, coarse: folium.GeoJson | None, *, tiles: str
+) -> folium.Map:
+    """A folium map of a cell layer (and its zoomed-out parents) fitted to ``shown``: the HTML download."""
+    west, south, east, north = shown.total_bounds if len(shown) else (0.0, 0.0, 0.0, 0.0)
+    m = base_map((south + north) / 2, (west + east) / 2, zoom=12, tiles=tiles)
+    add_cells_with_overview(m, fine, coarse)
+    return fit_to(m, shown, tiles=tiles)
+
+
 def show_map(m: folium.Map, *, key: str, height: int = 560) -> tuple[float, float] | None:
     """Draw ``m`` (assets served locally) and return the WGS-84 (lat, lon) of the last click, if any.
 
@@ -146,14 +152,13 @@ def show_map(m: folium.Map, *, key: str, height: int = 560) -> tuple[float, floa
     return display_to_wgs84(clicked["lat"], clicked["lng"], st.session_state.get("tiles", "osm"))
 
 
-def pick_cell(table: pd.DataFrame, clicked: tuple[float, float] | None, res: int, *, key: str) -> int | None:
-    """The cell whose history to show: the clicked one, else one chosen from ``table``'s ``h3`` column."""
+def pick_cell(table: pd.DataFrame, clicked: str | None, *, key: str) -> int | None:
+    """The cell whose history to show: the clicked one (an H3 string), else one picked from ``table.h3``."""
     options = list(table["h3"].head(200))
     if clicked is not None:
-        cell = cells_to_strings(latlng_to_cells(np.array([clicked[0]]), np.array([clicked[1]]), res))[0]
-        if cell not in options:
-            options.insert(0, cell)
-        st.session_state[key] = cell
+        if clicked not in options:
+            options.insert(0, clicked)
+        st.session_state[key] = clicked
     if not options:
         return None
     choice = st.selectbox(t("cell_history_pick"), options, key=key)
@@ -200,13 +205,29 @@ def case_rows(case_ids: list[str], *, limit: int = 500) -> pd.DataFrame:
     return frame.sort_values("reported_at", ascending=False).head(limit)
 
 
-def downloads(table: pd.DataFrame, shown: gpd.GeoDataFrame, m: folium.Map, name: str) -> None:
-    """CSV of ``table``, GeoJSON of ``shown`` and the map as standalone HTML, side by side."""
+def downloads(
+    table: pd.DataFrame, shown: gpd.GeoDataFrame, html_map: Callable[[], folium.Map], name: str
+) -> None:
+    """CSV of ``table``, GeoJSON of ``shown`` and the map as standalone HTML, side by side.
+
+    The GeoJSON and the HTML (a folium map that opens offline) are built only when their button is clicked
+    (deferred downloads: they run outside the script run; ``html_map`` in the session's language).
+    """
+    lang = st.session_state.get("lang", "zh")
+
+    def html_page() -> bytes:
+        with speaking(lang):
+            return standalone_html(html_map()).encode("utf-8")
+
+    down1, down2, down3 = st.columns(3)
+
+    def geojson() -> bytes:
+        return shown.drop(columns=[c for c in ("cell",) if c in shown.columns]).to_json().encode("utf-8")
+
     down1, down2, down3 = st.columns(3)
     down1.download_button("CSV", table.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv", "text/csv")
-    geo = shown.drop(columns=[c for c in ("cell",) if c in shown.columns])
-    down2.download_button("GeoJSON", geo.to_json().encode("utf-8"), f"{name}.geojson", "application/geo+json")
-    down3.download_button("HTML", standalone_html(m).encode("utf-8"), f"{name}.html", "text/html")
+    down2.download_button("GeoJSON", geojson, f"{name}.geojson", "application/geo+json")
+    down3.download_button("HTML", html_page, f"{name}.html", "text/html")
 
 
 def current_db() -> str:

@@ -150,7 +150,7 @@ plain = table.reset_index(drop=True).assign(
     days_since_visit=table["days_since_visit"].where(np.isfinite(table["days_since_visit"])).to_numpy(),
 )
 shown = polygons.join(plain)
-downloads(table, shown, m, "neglected_cells")
+downloads(table, shown, lambda: m, "neglected_cells")
 
 
 @st.cache_data(ttl=300, max_entries=4)
@@ -231,4 +231,4 @@ else:
     show_map(gap_map, key="gap-map")
     st.dataframe(gap.sort_values("gap", ascending=False), hide_index=True, use_container_width=True)
     shown_gap = cells_to_polygons(gap["cell"].to_numpy()).drop(columns=["cell", "area_m2"]).join(gap)
-    downloads(gap.sort_values("gap", ascending=False), shown_gap, gap_map, "allocation_gap")
+    downloads(gap.sort_values("gap", ascending=False), shown_gap, lambda: gap_map, "allocation_gap")

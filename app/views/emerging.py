@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
 from analytics._validate import TooFewPeriodsError
 from analytics.emerging import PATTERNS, emerging_hotspots
 from app.context import db_key, require_role
+from app.hexmap import cell_deck, show_cells
 from app.i18n import t
-from app.maps import PATTERN_COLOURS, add_cells_with_overview, base_map, cells_layer, fit_to
+from app.maps import PATTERN_COLOURS, cells_layer
 from app.views._shared import (
     Filters,
     case_frame,
@@ -23,8 +25,8 @@ from app.views._shared import (
     downloads,
     filter_bar,
     filtered_cube,
+    html_cells_map,
     pick_cell,
-    show_map,
 )
 from grid.cells import cells_to_strings
 
@@ -40,31 +42,26 @@ def _emerging(key: str, filters: Filters, k: int, time_step: int) -> gpd.GeoData
     return frame
 
 
-@st.cache_data(ttl=300, max_entries=8)
-def _map(key: str, filters: Filters, k: int, time_step: int, tiles: str, lang: str) -> folium.Map:
-    """The map of one choice, built once: reruns hand the browser a copy with the same HTML."""
-    result = _emerging(key, filters, k, time_step)
-    shown = result[(result["count"] > 0) | (result["pattern"] != "no_pattern")]
-    centre = (shown if len(shown) else result).geometry.union_all().centroid
-    m = base_map(centre.y, centre.x, zoom=12, tiles=tiles)
+def _map(shown: gpd.GeoDataFrame, res: int, tiles: str) -> folium.Map:
+    """The folium version of the map, for the standalone HTML download (built only when it is clicked)."""
     fine = cells_layer(
         shown.assign(trend_z=shown["trend_z"].round(2)),
-        fill=shown["pattern"].map(PATTERN_COLOURS),
-        tooltip={
-            "h3": "H3",
-            "count": t("cases"),
-            "pattern": t("pattern"),
-            "trend_z": "trend z",
-            "hot_periods": "hot",
-        },
+        fill=_fill(shown),
+        tooltip=_tooltip(),
         tiles=tiles,
         name="emerging",
     )
-    coarse = class_overview(
-        shown, filters.res, "pattern", PATTERN_COLOURS, tiles=tiles, name="emerging-overview"
-    )
-    add_cells_with_overview(m, fine, coarse)
-    return fit_to(m, shown if len(shown) else result, tiles=tiles)
+    coarse = class_overview(shown, res, "pattern", PATTERN_COLOURS, tiles=tiles, name="emerging-overview")
+    return html_cells_map(shown, fine, coarse, tiles=tiles)
+
+
+def _fill(shown: gpd.GeoDataFrame) -> pd.Series:
+    return shown["pattern"].map(PATTERN_COLOURS).fillna("#eeeeee")
+
+
+def _tooltip() -> dict[str, str]:
+    labels = {"count": t("cases"), "pattern": t("pattern"), "trend_z": "trend z", "hot_periods": "hot"}
+    return {"h3": "H3", **labels}
 
 
 st.title(t("emerging"))
@@ -91,19 +88,13 @@ present = [p for p in PATTERNS if counts.get(p, 0) and p != "no_pattern"]
 for column, name in zip(st.columns(max(len(present), 1)), present or ["no_pattern"], strict=False):
     column.metric(name, f"{counts.get(name, 0):,}")
 shown = result[(result["count"] > 0) | (result["pattern"] != "no_pattern")]
-m = _map(
-    db_key(),
-    filters,
-    int(k),
-    int(time_step),
-    st.session_state.get("tiles", "osm"),
-    st.session_state.get("lang", "zh"),
-)
-clicked = show_map(m, key=f"emerging-map-{filters.res}")
+tiles = st.session_state.get("tiles", "osm")
+deck = cell_deck(shown, fill=_fill(shown), tooltip=_tooltip(), tiles=tiles, layer_id="emerging")
+clicked = show_cells(deck, key="emerging-map", layer_id="emerging")
 table = result.drop(columns="geometry").sort_values(["pattern", "gi_z"], ascending=[True, False])
 table = table[table["pattern"] != "no_pattern"]
 st.dataframe(table.head(200), hide_index=True, use_container_width=True)
-downloads(table, shown, m, "emerging")
-cell = pick_cell(table, clicked, filters.res, key="emerging-cell")
+downloads(table, shown, lambda: _map(shown, filters.res, tiles), "emerging")
+cell = pick_cell(table, clicked, key="emerging-cell")
 if cell is not None:
     cell_history(cases, cell, filters.res, filters.period, filters)

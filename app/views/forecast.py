@@ -15,16 +15,17 @@ import streamlit as st
 from analytics.cube import universe_from_cases
 from analytics.forecast import MODELS, forecast_cells
 from app.context import db_key, require_role
+from app.hexmap import cell_deck, show_cells
 from app.i18n import t
-from app.maps import add_cells_with_overview, base_map, cells_layer, fit_to, sequential_fill
+from app.maps import cells_layer, sequential_fill
 from app.views._shared import (
     Filters,
     case_frame,
     cell_history,
     downloads,
     filter_bar,
+    html_cells_map,
     pick_cell,
-    show_map,
     sum_overview,
 )
 from grid.cells import cells_to_polygons, cells_to_strings
@@ -59,23 +60,21 @@ def _forecast(key: str, filters: Filters, model: str, horizon: int) -> gpd.GeoDa
     return gpd.GeoDataFrame(frame, geometry=polygons.geometry.to_numpy(), crs=4326)
 
 
-@st.cache_data(ttl=600, max_entries=8)
-def _map(key: str, filters: Filters, model: str, horizon: int, top: int, tiles: str, lang: str) -> folium.Map:
-    """The map of one choice, built once: reruns hand the browser a copy with the same HTML."""
-    result = _forecast(key, filters, model, horizon)
-    shown = result.head(top)
-    centre = result.geometry.union_all().centroid
-    m = base_map(centre.y, centre.x, zoom=12, tiles=tiles)
+def _map(shown: gpd.GeoDataFrame, res: int, tiles: str) -> folium.Map:
+    """The folium version of the map, for the standalone HTML download (built only when it is clicked)."""
     fine = cells_layer(
         shown.assign(expected=shown["expected"].round(2), risk=shown["risk"].round(2)),
         fill=sequential_fill(shown["risk"]),
-        tooltip={"h3": "H3", "expected": t("expected"), "risk": t("risk"), "rank": t("rank")},
+        tooltip=_tooltip(),
         tiles=tiles,
         name="forecast",
     )
-    coarse = sum_overview(shown, filters.res, "expected", tiles=tiles, name="forecast-overview")
-    add_cells_with_overview(m, fine, coarse)
-    return fit_to(m, shown, tiles=tiles)
+    coarse = sum_overview(shown, res, "expected", tiles=tiles, name="forecast-overview")
+    return html_cells_map(shown, fine, coarse, tiles=tiles)
+
+
+def _tooltip() -> dict[str, str]:
+    return {"h3": "H3", "expected": t("expected"), "risk": t("risk"), "rank": t("rank")}
 
 
 st.title(t("forecast"))
@@ -101,19 +100,14 @@ row = st.columns(3)
 row[0].metric(t("period"), str(result["period"].iloc[0]))
 row[1].metric(t("model"), str(result["model"].iloc[0]))
 row[2].metric(t("expected_total"), f"{result['expected'].sum():,.1f}")
-m = _map(
-    db_key(),
-    filters,
-    model,
-    int(horizon),
-    int(top),
-    st.session_state.get("tiles", "osm"),
-    st.session_state.get("lang", "zh"),
-)
-clicked = show_map(m, key=f"forecast-map-{filters.res}")
+shown = result.head(int(top))
+tiles = st.session_state.get("tiles", "osm")
+fill = sequential_fill(shown["risk"])
+deck = cell_deck(shown, fill=fill, tooltip=_tooltip(), tiles=tiles, layer_id="forecast")
+clicked = show_cells(deck, key="forecast-map", layer_id="forecast")
 table = result.drop(columns="geometry")
 st.dataframe(table.head(int(top)), hide_index=True, use_container_width=True)
-downloads(table, result.head(int(top)), m, "forecast")
-cell = pick_cell(table, clicked, filters.res, key="forecast-cell")
+downloads(table, shown, lambda: _map(shown, filters.res, tiles), "forecast")
+cell = pick_cell(table, clicked, key="forecast-cell")
 if cell is not None:
     cell_history(cases, cell, filters.res, filters.period, filters)

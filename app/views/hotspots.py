@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
 from analytics.hotspots import cube_hotspots
 from app.context import db_key, require_role
+from app.hexmap import cell_deck, show_cells
 from app.i18n import t
-from app.maps import GI_CLASS_COLOURS, add_cells_with_overview, base_map, cells_layer, fit_to
+from app.maps import GI_CLASS_COLOURS, cells_layer
 from app.views._shared import (
     Filters,
     case_frame,
@@ -21,8 +23,8 @@ from app.views._shared import (
     downloads,
     filter_bar,
     filtered_cube,
+    html_cells_map,
     pick_cell,
-    show_map,
 )
 from grid.cells import cells_to_strings
 
@@ -37,25 +39,19 @@ def _hotspots(key: str, filters: Filters, k: int) -> gpd.GeoDataFrame:
     return frame[["cell", "h3", "count", "gi_z", "gi_p", "gi_q", "gi_class", "geometry"]]
 
 
-@st.cache_data(ttl=300, max_entries=8)
-def _map(key: str, filters: Filters, k: int, tiles: str, lang: str) -> folium.Map:
-    """The map of one filter choice, built once: reruns hand the browser a copy with the same HTML."""
-    result = _hotspots(key, filters, k)
-    shown = result[(result["count"] > 0) | (result["gi_class"] != "not_significant")]
-    centre = (shown if len(shown) else result).geometry.union_all().centroid
-    m = base_map(centre.y, centre.x, zoom=12, tiles=tiles)
-    fine = cells_layer(
-        shown,
-        fill=shown["gi_class"].astype(str).map(GI_CLASS_COLOURS),
-        tooltip={"h3": "H3", "count": t("cases"), "gi_z": "Gi* z", "gi_class": t("class")},
-        tiles=tiles,
-        name="hotspots",
-    )
-    coarse = class_overview(
-        shown, filters.res, "gi_class", GI_CLASS_COLOURS, tiles=tiles, name="hotspots-overview"
-    )
-    add_cells_with_overview(m, fine, coarse)
-    return fit_to(m, shown if len(shown) else result, tiles=tiles)
+def _map(shown: gpd.GeoDataFrame, res: int, tiles: str) -> folium.Map:
+    """The folium version of the map, for the standalone HTML download (built only when it is clicked)."""
+    fine = cells_layer(shown, fill=_fill(shown), tooltip=_tooltip(), tiles=tiles, name="hotspots")
+    coarse = class_overview(shown, res, "gi_class", GI_CLASS_COLOURS, tiles=tiles, name="hotspots-overview")
+    return html_cells_map(shown, fine, coarse, tiles=tiles)
+
+
+def _fill(shown: gpd.GeoDataFrame) -> pd.Series:
+    return shown["gi_class"].astype(str).map(GI_CLASS_COLOURS).fillna("#eeeeee")
+
+
+def _tooltip() -> dict[str, str]:
+    return {"h3": "H3", "count": t("cases"), "gi_z": "Gi* z", "gi_class": t("class")}
 
 
 st.title(t("hotspots"))
@@ -76,12 +72,13 @@ counts = result["gi_class"].value_counts()
 for column, name in zip(st.columns(len(GI_CLASS_COLOURS)), GI_CLASS_COLOURS, strict=True):
     column.metric(name, f"{counts.get(name, 0):,}")
 shown = result[(result["count"] > 0) | (result["gi_class"] != "not_significant")]
-m = _map(db_key(), filters, k, st.session_state.get("tiles", "osm"), st.session_state.get("lang", "zh"))
-clicked = show_map(m, key=f"hotspots-map-{filters.res}")
+tiles = st.session_state.get("tiles", "osm")
+deck = cell_deck(shown, fill=_fill(shown), tooltip=_tooltip(), tiles=tiles, layer_id="hotspots")
+clicked = show_cells(deck, key="hotspots-map", layer_id="hotspots")
 
 table = result.drop(columns="geometry").sort_values("gi_z", ascending=False)
 st.dataframe(table.head(200), hide_index=True, use_container_width=True)
-downloads(table, shown, m, "hotspots")
-cell = pick_cell(table, clicked, filters.res, key="hotspots-cell")
+downloads(table, shown, lambda: _map(shown, filters.res, tiles), "hotspots")
+cell = pick_cell(table, clicked, key="hotspots-cell")
 if cell is not None:
     cell_history(cases, cell, filters.res, filters.period, filters)

@@ -13,8 +13,9 @@ import streamlit as st
 
 from analytics.recurrence import recurrence
 from app.context import db_key, require_role
+from app.hexmap import cell_deck, show_cells
 from app.i18n import t
-from app.maps import add_cells_with_overview, base_map, cells_layer, fit_to, sequential_fill
+from app.maps import cells_layer, sequential_fill
 from app.views._shared import (
     Filters,
     case_frame,
@@ -22,8 +23,8 @@ from app.views._shared import (
     downloads,
     filter_bar,
     filtered_cube,
+    html_cells_map,
     pick_cell,
-    show_map,
     sum_overview,
 )
 from grid.cells import cells_to_polygons, cells_to_strings
@@ -42,32 +43,27 @@ def _recurring(key: str, filters: Filters, last: int, min_count: int) -> gpd.Geo
     return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=polygons.geometry.to_numpy(), crs=4326)
 
 
-@st.cache_data(ttl=300, max_entries=8)
-def _map(
-    key: str, filters: Filters, last: int, min_count: int, min_share: float, tiles: str, lang: str
-) -> folium.Map:
-    """The map of one choice, built once: reruns hand the browser a copy with the same HTML."""
-    result = _recurring(key, filters, last, min_count)
-    shown = result[result["share"] >= min_share]
-    centre = (shown if len(shown) else result).geometry.union_all().centroid
-    m = base_map(centre.y, centre.x, zoom=12, tiles=tiles)
-    if len(shown):
-        fine = cells_layer(
-            shown.assign(share=shown["share"].round(2)),
-            fill=sequential_fill(shown["share"]),
-            tooltip={
-                "h3": "H3",
-                "cases": t("cases"),
-                "share": t("share"),
-                "current_run": t("current_run"),
-                "longest_run": t("longest_run"),
-            },
-            tiles=tiles,
-            name="recurring",
-        )
-        coarse = sum_overview(shown, filters.res, "cases", tiles=tiles, name="recurring-overview")
-        add_cells_with_overview(m, fine, coarse)
-    return fit_to(m, shown if len(shown) else result, tiles=tiles)
+def _map(shown: gpd.GeoDataFrame, res: int, tiles: str) -> folium.Map:
+    """The folium version of the map, for the standalone HTML download (built only when it is clicked)."""
+    fine = cells_layer(
+        shown.assign(share=shown["share"].round(2)),
+        fill=sequential_fill(shown["share"]),
+        tooltip=_tooltip(),
+        tiles=tiles,
+        name="recurring",
+    )
+    coarse = sum_overview(shown, res, "cases", tiles=tiles, name="recurring-overview") if len(shown) else None
+    return html_cells_map(shown, fine, coarse, tiles=tiles)
+
+
+def _tooltip() -> dict[str, str]:
+    return {
+        "h3": "H3",
+        "cases": t("cases"),
+        "share": t("share"),
+        "current_run": t("current_run"),
+        "longest_run": t("longest_run"),
+    }
 
 
 st.title(t("recurring"))
@@ -92,13 +88,13 @@ chronic = result[result["share"] >= min_share].sort_values(
 )
 st.metric(t("chronic_cells"), f"{len(chronic):,}")
 tiles = st.session_state.get("tiles", "osm")
-m = _map(
-    db_key(), filters, int(last), int(min_count), float(min_share), tiles, st.session_state.get("lang", "zh")
+deck = cell_deck(
+    chronic, fill=sequential_fill(chronic["share"]), tooltip=_tooltip(), tiles=tiles, layer_id="recurring"
 )
-clicked = show_map(m, key=f"recurring-map-{filters.res}")
+clicked = show_cells(deck, key="recurring-map", layer_id="recurring")
 table = chronic.drop(columns="geometry")
 st.dataframe(table.head(200), hide_index=True, use_container_width=True)
-downloads(table, chronic, m, "recurring")
-cell = pick_cell(table, clicked, filters.res, key="recurring-cell")
+downloads(table, chronic, lambda: _map(chronic, filters.res, tiles), "recurring")
+cell = pick_cell(table, clicked, key="recurring-cell")
 if cell is not None:
     cell_history(cases, cell, filters.res, filters.period, filters)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
@@ -54,6 +55,14 @@ def test_planner_sees_the_planted_cluster_as_hot(app_db: Engine, login) -> None:
     assert busiest["count"] >= 50  # the planted cluster
     assert busiest["gi_class"] == "hot_99"
     assert table.iloc[0]["gi_class"] == "hot_99"  # sorted by z
+    # The map: one deck.gl layer of cell ids, the planted cluster's cell filled with the hot-99 colour.
+    (chart,) = at.get("deck_gl_json_chart")
+    (layer,) = json.loads(chart.proto.json)["layers"]
+    assert layer["@@type"] == "H3HexagonLayer"
+    colours = {row["h3"]: row["fill"][:3] for row in layer["data"]}
+    assert colours[busiest["h3"]] == [0xD6, 0x2F, 0x27]
+    shown = table.loc[(table["count"] > 0) | (table["gi_class"] != "not_significant"), "h3"]
+    assert set(shown) <= set(colours)  # the table shows the top 200 rows, the map every cell with cases
 
 
 def test_an_empty_database_says_so(app_db: Engine, login) -> None:

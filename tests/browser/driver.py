@@ -6,6 +6,7 @@ Not a test module: ``conftest.py`` and the benchmark import it (the benchmark by
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import socket
@@ -16,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -135,17 +137,70 @@ def login(browser, url: str, username: str, password: str, *, timeout: float = 3
     return wait
 
 
-def map_painted(browser, timeout: float = 40, *, new_since_mark: bool = False) -> int:
-    """Wait until an st_folium map has painted its layers; return the painted pixel (sample) count.
+DECK = (By.CSS_SELECTOR, "[data-testid=stDeckGlJsonChart]")
+#: A deck map counts as drawn when this many of its pixels are not (near-)white: cells and their outlines.
+DECK_MIN_PIXELS = 1_500
 
-    With ``new_since_mark``, only a map frame created after :func:`mark_maps` counts (st_folium keys its
-    component by the map's script, so a changed map is a new frame).
+
+def deck_image(element) -> np.ndarray:
+    """The deck.gl map ``element`` as drawn on screen, an (h, w, 3) uint8 array.
+
+    A screenshot, because deck.gl's WebGL canvas keeps no drawing buffer for a script to read back.
+    """
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(element.screenshot_as_png)).convert("RGB"))
+
+
+def _deck_drawn(browser, before: np.ndarray | None) -> np.ndarray | None:
+    """The deck map's image once it is drawn, idle and (with ``before``) different from it; else None."""
+    if browser.find_elements(By.CSS_SELECTOR, "[data-testid=stStatusWidget] button"):
+        return None  # the script is still running: what is on screen is the stale map
+    decks = browser.find_elements(*DECK)
+    if not decks:
+        return None
+    image = deck_image(decks[0])
+    painted = int((image.min(axis=2) < 235).sum())
+    if painted < DECK_MIN_PIXELS:
+        return None
+    if before is not None and image.shape == before.shape and np.array_equal(image, before):
+        return None
+    return image
+
+
+def map_painted(browser, timeout: float = 40, *, new_since_mark: bool = False) -> int:
+    """Wait until the page's map (an st_folium frame or a deck.gl chart) has painted; a painted-pixel count.
+
+    With ``new_since_mark``, only a map drawn after :func:`mark_maps` counts: for folium a new frame
+    (st_folium keys its component by the map's script, so a changed map is a new frame), for deck.gl an
+    image that differs from the one marked and stays the same for two looks in a row.
     """
     wait = WebDriverWait(browser, timeout)
+    if new_since_mark and getattr(browser, "gp_deck_mark", None) is not None:
+        before = browser.gp_deck_mark
+        previous: list[np.ndarray] = []
+
+        def settled(driver) -> list[np.ndarray] | bool:  # a list: WebDriverWait tests truthiness
+            image = _deck_drawn(driver, before)
+            if image is None:
+                previous.clear()
+                return False
+            if previous and previous[-1].shape == image.shape and np.array_equal(previous[-1], image):
+                return [image]
+            previous[:] = [image]
+            return False
+
+        (image,) = wait.until(settled)
+        return int((image.min(axis=2) < 235).sum())
     selector = "iframe[title*='st_folium']" + (":not([data-gp-old])" if new_since_mark else "")
-    frame = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, selector)))
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", frame)
-    browser.switch_to.frame(frame)
+    found = wait.until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, selector) or d.find_elements(*DECK) or False
+    )[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", found)
+    if found.tag_name.lower() != "iframe":
+        (image,) = wait.until(lambda d: [i] if (i := _deck_drawn(d, None)) is not None else False)
+        return int((image.min(axis=2) < 235).sum())
+    browser.switch_to.frame(found)
     try:
         return wait.until(lambda driver: driver.execute_script(PAINTED_JS) or False)
     finally:
@@ -153,7 +208,12 @@ def map_painted(browser, timeout: float = 40, *, new_since_mark: bool = False) -
 
 
 def mark_maps(browser) -> None:
-    """Tag the map frames now on the page, so :func:`map_painted` can wait for a new one."""
+    """Remember the maps now on the page, so :func:`map_painted` can wait for a new drawing.
+
+    Folium frames are tagged; a deck.gl map's current image is kept on the driver object.
+    """
     browser.execute_script(
         "document.querySelectorAll(\"iframe[title*='st_folium']\").forEach(f => f.dataset.gpOld = '1')"
     )
+    decks = browser.find_elements(*DECK)
+    browser.gp_deck_mark = deck_image(decks[0]) if decks else None

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 
 XSS = "<img src=x onerror=alert(1)>"
 MAP_FRAME = (By.CSS_SELECTOR, "iframe[title*='st_folium']")
+ANY_MAP = (By.CSS_SELECTOR, "iframe[title*='st_folium'], [data-testid=stDeckGlJsonChart]")
 METRIC = (By.CSS_SELECTOR, "[data-testid=stMetric]")
 ERROR = (By.CSS_SELECTOR, "[data-testid=stAlertContentError]")
 #: role → (navigation title, url path) of each page it opens, in the order of the navigation
@@ -34,7 +35,7 @@ NO_MAP = {"dashboard"}
 
 
 def _scroll_to_map(browser) -> None:
-    frame = browser.find_element(*MAP_FRAME)
+    frame = browser.find_element(*ANY_MAP)
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", frame)
     time.sleep(0.5)
 
