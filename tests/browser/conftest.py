@@ -99,3 +99,9 @@ def screenshot(browser) -> Callable[[str], Path]:
         return path
 
     return _save
+
+
+@pytest.fixture
+def downloads() -> Path:
+    """The folder the browser saves downloads to (:data:`driver.DOWNLOADS`)."""
+    return driver.DOWNLOADS

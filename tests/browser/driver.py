@@ -27,6 +27,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 MAP_FRAME = (By.CSS_SELECTOR, "iframe[title*='st_folium']")
 METRIC = (By.CSS_SELECTOR, "[data-testid=stMetric]")
+#: Where the browser saves downloads (the browser tests read them back from here).
+DOWNLOADS = REPO_ROOT / "test-output" / "downloads"
 
 #: Counts painted pixels (sampled) on Leaflet's overlay canvases plus SVG paths: > 0 once cells are drawn.
 PAINTED_JS = """
@@ -66,6 +68,10 @@ def chromium(window: str = "1300,900") -> Iterator[object]:
         f"--window-size={window}",
     ):
         options.add_argument(arg)
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(DOWNLOADS), "download.prompt_for_download": False}
+    )
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
     driver.implicitly_wait(0)
     try:
