@@ -29,7 +29,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from app.maps import TIANDITU_KEY_ENV, TILE_PROVIDERS, _check_provider, display_crs
+from app.maps import OVERVIEW_MIN_CELLS, TIANDITU_KEY_ENV, TILE_PROVIDERS, _check_provider, display_crs
 
 #: Height of a cell map in the page, pixels.
 MAP_HEIGHT = 560
@@ -38,6 +38,8 @@ FIT_WIDTH = 900
 #: Opacity of the cell fills (0–255) and of their outlines.
 FILL_ALPHA = 170
 LINE_RGBA = [85, 85, 85, 90]
+#: Fill of background cells (parents of the quiet cells), as the "not significant" class colour.
+QUIET_FILL = "#eeeeee"
 #: Share of a hexagon's radius drawn: the gap left shows the cell boundaries without outlines.
 CELL_COVERAGE = 0.92
 
@@ -126,9 +128,11 @@ def cell_deck(
     tooltip: dict[str, str] | None = None,
     tiles: str = "osm",
     layer_id: str = "cells",
+    background: pd.DataFrame | None = None,
+    background_fill: str = QUIET_FILL,
     decimals: int = 2,
 ) -> CompactDeck:
-    """A deck of one layer of H3 cells filled per row, fitted to the cells.
+    """A deck of H3 cells filled per row, fitted to the cells (and the background's).
 
     Parameters
     ----------
@@ -142,10 +146,40 @@ def cell_deck(
         Base map provider (:data:`app.maps.TILE_PROVIDERS`); Gaode draws GCJ-02-shifted polygons.
     layer_id : str
         The layer's id: the key of the clicked cell in the selection event (:func:`show_cells`).
+    background : DataFrame, optional
+        Cells drawn under ``frame`` in ``background_fill`` (same columns; tooltip columns it lacks show
+        "–"): e.g. the parents of the cells with nothing significant (:func:`quiet_parents`), so the
+        browser draws a few thousand hexagons instead of every fine cell.
     """
+    columns = list(tooltip or {})
+    layers, lat, lon = [], [], []
+    if background is not None and len(background):
+        padded = background.assign(**{c: "–" for c in columns if c not in background.columns})
+        layer, la, lo = _cell_layer(
+            padded, background_fill, columns, tiles, f"{layer_id}-background", decimals
+        )
+        layers.append(layer)
+        lat.append(la)
+        lon.append(lo)
+    layer, la, lo = _cell_layer(frame, fill, columns, tiles, layer_id, decimals)
+    layers.append(layer)
+    lat.append(la)
+    lon.append(lo)
+    style = basemap_style(tiles)
+    text = "\n".join(f"{label}: {{{column}}}" for column, label in (tooltip or {}).items())
+    # No style at all (not None, which means "Streamlit's default Carto base map", fetched from the web).
+    base = {"map_provider": "mapbox", "map_style": style} if style else {"map_provider": None}
+    tip = {"text": text} if text else False
+    view = view_of(np.concatenate(lat), np.concatenate(lon))
+    return CompactDeck(layers=layers, initial_view_state=view, tooltip=tip, **base)
+
+
+def _cell_layer(
+    frame: pd.DataFrame, fill: pd.Series | str, columns: list[str], tiles: str, layer_id: str, decimals: int
+) -> tuple[pdk.Layer, np.ndarray, np.ndarray]:
+    """One layer of ``frame``'s cells, and their centres (degrees, in the display CRS)."""
     from grid.cells import cell_centers
 
-    columns = list(tooltip or {})
     data = pd.DataFrame({"h3": frame["h3"].astype(str).to_numpy()})
     for column in columns:
         if column == "h3":
@@ -160,37 +194,50 @@ def cell_deck(
     data["fill"] = rgba(fill) if not isinstance(fill, str) else [rgba(fill)] * len(frame)
     cells = frame["cell"].to_numpy(dtype=np.int64)
     lat, lon = cell_centers(cells) if len(cells) else (np.zeros(0), np.zeros(0))
-    common = {
-        "id": layer_id,
-        "data": data,
-        "get_fill_color": "fill",
-        "filled": True,
-        "pickable": True,
-    }
+    common = {"id": layer_id, "data": data, "get_fill_color": "fill", "filled": True, "pickable": True}
     if display_crs(tiles) == "wgs84":
         # No outlines: a stroked H3 layer is drawn as polygons instead of instanced hexagons (measured in
         # headless Chromium, 9k cells: +3.7 s). A coverage below 1 leaves a thin gap between cells instead.
         hexagons = {"get_hexagon": "h3", "extruded": False, "stroked": False, "coverage": CELL_COVERAGE}
-        layer = pdk.Layer("H3HexagonLayer", **hexagons, **common)
-    else:
-        data["polygon"] = _shifted_rings(cells, display_crs(tiles))
-        layer = pdk.Layer(
-            "PolygonLayer",
-            get_polygon="polygon",
-            stroked=True,
-            get_line_color=LINE_RGBA,
-            line_width_min_pixels=0.5,
-            **common,
-        )
-        from grid.coords import from_wgs84
+        return pdk.Layer("H3HexagonLayer", **hexagons, **common), lat, lon
+    from grid.coords import from_wgs84
 
-        lat, lon = from_wgs84(lat, lon, display_crs(tiles))
-    style = basemap_style(tiles)
-    text = "\n".join(f"{label}: {{{column}}}" for column, label in (tooltip or {}).items())
-    # No style at all (not None, which means "Streamlit's default Carto base map", fetched from the web).
-    base = {"map_provider": "mapbox", "map_style": style} if style else {"map_provider": None}
-    tip = {"text": text} if text else False
-    return CompactDeck(layers=[layer], initial_view_state=view_of(lat, lon), tooltip=tip, **base)
+    data["polygon"] = _shifted_rings(cells, display_crs(tiles))
+    outlines = {"stroked": True, "get_line_color": LINE_RGBA, "line_width_min_pixels": 0.5}
+    lat, lon = from_wgs84(lat, lon, display_crs(tiles))
+    return pdk.Layer("PolygonLayer", get_polygon="polygon", **outlines, **common), lat, lon
+
+
+def quiet_parents(
+    shown: pd.DataFrame,
+    quiet: pd.Series,
+    res: int,
+    *,
+    count: str = "count",
+    min_cells: int = OVERVIEW_MIN_CELLS,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Split a map's cells into the ones drawn as they are and a background of parents for the quiet rest.
+
+    With more than ``min_cells`` cells, the ``quiet`` ones (e.g. not significant: drawn in one neutral
+    colour anyway) are replaced by their parents one resolution up (``count`` summed, ``children``
+    counted; :func:`grid.rollup.rollup_cells`); the others stay as they are. A map of a year at res 10
+    then draws ~2,000 hexagons instead of ~9,000 (deck.gl in a browser without a GPU: seconds saved).
+
+    Returns
+    -------
+    (DataFrame, DataFrame or None)
+        The cells drawn as they are, and the background parents (``cell``, ``h3``, ``children``,
+        ``count``) or None when nothing was rolled up.
+    """
+    if len(shown) <= min_cells or res <= 0 or not quiet.any():
+        return shown, None
+    from grid.cells import cells_to_strings
+    from grid.rollup import rollup_cells
+
+    mask = quiet.to_numpy(dtype=bool)
+    parents = rollup_cells(shown.loc[mask, ["cell", count]], res - 1, sums=(count,), geometry=False)
+    parents.insert(1, "h3", cells_to_strings(parents["cell"].to_numpy()))
+    return shown.loc[~mask], parents
 
 
 def _shifted_rings(cells: np.ndarray, crs: str) -> list[list[list[float]]]:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.hexmap import CELL_COVERAGE, basemap_style, cell_deck, rgba, view_of
+from app.hexmap import CELL_COVERAGE, basemap_style, cell_deck, quiet_parents, rgba, view_of
 from grid.cells import cell_centers, cells_to_polygons, cells_to_strings
 from grid.coords import from_wgs84
 
@@ -128,3 +128,27 @@ def test_colours_must_be_hex_triplets() -> None:
     assert rgba(pd.Series(["#000000", "#ffffff"])) == [[0, 0, 0, 170], [255, 255, 255, 170]]
     with pytest.raises(ValueError, match="#rrggbb"):
         rgba("red")
+
+
+def test_quiet_cells_become_a_background_of_parents_and_the_counts_add_up() -> None:
+    frame = _frame(40)  # 4,921 res-10 cells
+    quiet = pd.Series(frame["gi_z"].to_numpy() < 2.0, index=frame.index)
+    fine, background = quiet_parents(frame, quiet, 10)
+    assert list(fine["h3"]) == list(frame.loc[~quiet, "h3"])
+    assert background is not None
+    assert background["count"].sum() == frame.loc[quiet, "count"].sum()
+    assert background["children"].sum() == int(quiet.sum())
+    assert {h3.get_resolution(c) for c in background["h3"]} == {9}
+    parents = {h3.cell_to_parent(h3.int_to_str(int(c)), 9) for c in frame.loc[quiet, "cell"]}
+    assert set(background["h3"]) == parents
+    # Few cells, or nothing quiet: drawn as they are.
+    assert quiet_parents(frame.head(100), quiet.head(100), 10)[1] is None
+    assert quiet_parents(frame, pd.Series(False, index=frame.index), 10)[1] is None
+    deck = json.loads(
+        cell_deck(fine, fill="#d62f27", tooltip={"h3": "H3", "gi_z": "z"}, background=background).to_json()
+    )
+    back, front = deck["layers"]
+    assert back["id"] == "cells-background"
+    assert front["id"] == "cells"
+    assert {row["gi_z"] for row in back["data"]} == {"–"}  # a column the parents lack
+    assert len(back["data"]) == len(background)
