@@ -25,6 +25,7 @@ from app.views._shared import (
     downloads,
     filter_bar,
     html_cells_map,
+    local_day_bounds,
     pick_cell,
     sum_overview,
 )
@@ -43,8 +44,7 @@ def _forecast(key: str, filters: Filters, model: str, horizon: int) -> gpd.GeoDa
     cases = case_frame(key)
     if filters.sources:
         cases = cases[cases["source"].isin(filters.sources)]
-    local_day = cases["reported_at"].dt.tz_convert("Asia/Shanghai").dt.date
-    cases = cases[(local_day >= filters.start).to_numpy()]
+    cases = cases[(cases["reported_at"] >= local_day_bounds(filters.start, filters.end)[0]).to_numpy()]
     frame = forecast_cells(
         cases,
         universe_from_cases(cases, filters.res, k=1),
