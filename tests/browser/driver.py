@@ -144,6 +144,11 @@ def login(browser, url: str, username: str, password: str, *, timeout: float = 3
 
 
 DECK = (By.CSS_SELECTOR, "[data-testid=stDeckGlJsonChart]")
+#: Present while the app's script runs: the status widget's running icon, elements marked stale.
+RUNNING = (
+    "[data-testid=stStatusWidgetRunningIcon], [data-testid=stStatusWidgetRunningManIcon], "
+    "[data-testid=stElementContainer][data-stale=true]"
+)
 #: A deck map counts as drawn when this many of its pixels are not (near-)white: cells and their outlines.
 DECK_MIN_PIXELS = 1_500
 
@@ -160,8 +165,8 @@ def deck_image(element) -> np.ndarray:
 
 def _deck_drawn(browser, before: np.ndarray | None) -> np.ndarray | None:
     """The deck map's image once it is drawn, idle and (with ``before``) different from it; else None."""
-    if browser.find_elements(By.CSS_SELECTOR, "[data-testid=stStatusWidget] button"):
-        return None  # the script is still running: what is on screen is the stale map
+    if browser.find_elements(By.CSS_SELECTOR, RUNNING):
+        return None  # the script is still running: what is on screen may be the stale map
     decks = browser.find_elements(*DECK)
     if not decks:
         return None
