@@ -28,11 +28,20 @@ WARM_MODULES = (
 )  # not streamlit_folium: a component must be declared from a script run, or its frontend is not served
 
 
+def _first_hotspots(cases: pd.DataFrame) -> None:
+    """A small cube and Gi* on ``cases``: loads every compiled kernel the planner's first page runs."""
+    from analytics.cube import build_cube, universe_from_cases
+    from analytics.hotspots import cube_hotspots
+
+    if len(cases):
+        cube_hotspots(build_cube(cases, universe_from_cases(cases, 9, k=1)), k=1).to_geodataframe()
+
+
 @st.cache_resource
 def warm_up() -> threading.Thread:
     """Start (once per server process) a daemon thread that imports :data:`WARM_MODULES`, loads the
-    compiled numba H3 kernels and reads the cases (:func:`case_frame`), so the first planner page does not
-    pay for them."""
+    compiled numba kernels (one small Gi* run) and reads the cases (:func:`case_frame`), so the first
+    planner page does not pay for them."""
 
     def run() -> None:
         import numpy as np
@@ -43,7 +52,8 @@ def warm_up() -> threading.Thread:
 
         grid_disk(latlng_to_cells(np.array([32.0]), np.array([120.86]), 10), 1)
         with contextlib.suppress(Exception):  # a missing or broken database is reported by the pages
-            case_frame(db_key())
+            cases = case_frame(db_key())
+            _first_hotspots(cases.head(500))
 
     thread = threading.Thread(target=run, name="gridpatrol-warm-up", daemon=True)
     thread.start()
