@@ -1,16 +1,19 @@
 """The generating intensity λ(cell, day, category) of city-management problems, with planted hotspots.
 
-λ_d(c, k) = T_d(k) · A(c, k) H_d(c, k) / Σ_c A(c, k) H_d(c, k), where
+λ_d(c, k) = T_d(k) · A(c, k) H_d(c, k) / Σ_c A(c, k) H_d(c, k) + E_d(c, k), where
 
-* T_d(k) = cases_per_day · share_k · S_d(k) · W_d · (1 − n_k): the category's daily total, with a seasonal
-  factor S (mean 1 over the calendar year: summer barbecues, winter ice days), the weekly factor W (holidays
-  count as Sundays, make-up days as weekdays) and the share left to background after near-repeat
-  offspring (branching ratio n_k, see :mod:`sim.cases`);
+* T_d(k) = cases_per_day · share_k · S_d(k) · W_d · (1 − n_k) · (1 − ε_k): the category's daily background
+  total, with a seasonal factor S (mean 1 over the calendar year: summer barbecues, winter ice days), the
+  weekly factor W (holidays count as Sundays, make-up days as weekdays), the share left to background after
+  near-repeat offspring (branching ratio n_k, see :mod:`sim.cases`) and after episodes (ε_k);
 * A(c, k) = street length in the cell × land-use affinity of the category × population factor;
 * H_d(c, k) = multipliers of the planted hotspots active on day d (persistent, new, intensifying,
   diminishing, sporadic, oscillating).
+* E_d(c, k) = the running episodes (transient sites, :mod:`sim.episodes`): rate × S_d(k) · W_d · (1 − n_k)
+  × profile; they carry the share ε_k of the category taken from the background.
 
-Hotspots therefore move problems around without changing the category mix.
+Hotspots therefore move problems around without changing the category mix, and episodes keep it in
+expectation.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sim.config import DemoConfig
+from sim.episodes import Episodes, episode_shares, plant_episodes
 from sim.geography import Geography
 from sim.hotspots import Hotspot, plant_hotspots
 
@@ -72,14 +76,34 @@ class Intensity:
     daily_total: npt.NDArray[np.float64]  # (days, n_cat) background expected count
     branching: npt.NDArray[np.float64]  # (n_cat,) near-repeat branching ratio
     hotspots: list[Hotspot] = field(default_factory=list)
+    episodes: Episodes | None = None
+    episode_factor: npt.NDArray[np.float64] | None = None  # (days, n_cat) S · W · (1 − n) of episodes
 
-    def day(self, d: int) -> npt.NDArray[np.float64]:
-        """Expected background problems per (cell, category) on day ``d``."""
+    def background_day(self, d: int) -> npt.NDArray[np.float64]:
+        """Expected background problems (hot spots, no episodes) per (cell, category) on day ``d``."""
         m = self.affinity.copy()
         for h in self.hotspots:
             m[h.cells, h.category] *= h.multiplier[d]
         col = m.sum(axis=0)
         return m * (self.daily_total[d] / np.where(col > 0, col, 1.0))
+
+    def episode_day(self, d: int) -> npt.NDArray[np.float64]:
+        """Expected episode problems per (cell, category) on day ``d`` (zeros without episodes)."""
+        if self.episodes is None or self.episode_factor is None:
+            return np.zeros(self.affinity.shape)
+        return self.episodes.day(d, self.episode_factor[d], self.affinity.shape)
+
+    def day(self, d: int) -> npt.NDArray[np.float64]:
+        """Expected problems arising (before near-repeat offspring) per (cell, category) on day ``d``."""
+        return self.background_day(d) + self.episode_day(d)
+
+    def totals(self) -> npt.NDArray[np.float64]:
+        """Expected problems arising (before offspring) per (day, category), shape (days, n_cat)."""
+        out = self.daily_total.copy()
+        if self.episodes is not None and self.episodes.comp_cat.size:
+            for d in range(out.shape[0]):
+                out[d] += self.episode_day(d).sum(axis=0)
+        return out
 
 
 def day_type(cfg: DemoConfig) -> pd.DataFrame:
@@ -162,14 +186,14 @@ def build_intensity(geo: Geography, cfg: DemoConfig, rng: np.random.Generator) -
     for code, n, _, _ in cfg.contagion:
         if code in cfg.category_codes:
             branching[cfg.category_codes.index(code)] = n
-    total = (
-        cfg.cases_per_day
-        * shares[None, :]
-        * seasonal(cfg, rng)
-        * days["weekly"].to_numpy()[:, None]
-        * (1.0 - branching)[None, :]
-    )
-    return Intensity(affinity(geo, cfg), total, branching, plant_hotspots(geo, cfg, rng))
+    factor = seasonal(cfg, rng) * days["weekly"].to_numpy()[:, None] * (1.0 - branching)[None, :]
+    eps = episode_shares(cfg)
+    total = cfg.cases_per_day * shares[None, :] * factor * (1.0 - eps)[None, :]
+    aff = affinity(geo, cfg)
+    hotspots = plant_hotspots(geo, cfg, rng)
+    # episodes draw from a stream of their own: a run without them is byte-identical to one before them
+    episodes = plant_episodes(geo, cfg, aff, np.random.default_rng([cfg.seed, 0xE915]))
+    return Intensity(aff, total, branching, hotspots, episodes, factor)
 
 
 def weekly_truth(intensity: Intensity, geo: Geography, cfg: DemoConfig) -> pd.DataFrame:
