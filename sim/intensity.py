@@ -10,7 +10,8 @@
 * H_d(c, k) = multipliers of the planted hotspots active on day d (persistent, new, intensifying,
   diminishing, sporadic, oscillating).
 * E_d(c, k) = the running episodes (transient sites, :mod:`sim.episodes`): rate × S_d(k) · W_d · (1 − n_k)
-  × profile; they carry the share ε_k of the category taken from the background.
+  × profile; they carry the share ε_k of the category, taken from the diffuse background (cells outside
+  active planted hot spots keep the rest; the hot spots keep their expected counts).
 
 Hotspots therefore move problems around without changing the category mix, and episodes keep it in
 expectation.
@@ -79,13 +80,38 @@ class Intensity:
     episodes: Episodes | None = None
     episode_factor: npt.NDArray[np.float64] | None = None  # (days, n_cat) S · W · (1 − n) of episodes
 
+    episode_share: npt.NDArray[np.float64] | None = None  # (n_cat,) ε_k taken from the background
+
     def background_day(self, d: int) -> npt.NDArray[np.float64]:
-        """Expected background problems (hot spots, no episodes) per (cell, category) on day ``d``."""
+        """Expected background problems (hot spots, no episodes) per (cell, category) on day ``d``.
+
+        The episodes' share ε_k comes out of the diffuse background only: the cells of an active planted
+        hot spot keep the expected count they would have without episodes (a market's vendors do not move
+        to a night market), the other cells are scaled down so the category's total is ``daily_total``
+        (never below 0).
+        """
         m = self.affinity.copy()
+        hot = np.zeros(m.shape, dtype=bool)
         for h in self.hotspots:
             m[h.cells, h.category] *= h.multiplier[d]
+            if h.multiplier[d] > 1.0:
+                hot[h.cells, h.category] = True
         col = m.sum(axis=0)
-        return m * (self.daily_total[d] / np.where(col > 0, col, 1.0))
+        eps = np.zeros(m.shape[1]) if self.episode_share is None else self.episode_share
+        full_total = self.daily_total[d] / (1.0 - eps)
+        full = m * (full_total / np.where(col > 0, col, 1.0))
+        if not eps.any():
+            return full
+        hot_sum = (full * hot).sum(axis=0)
+        cold_sum = full_total - hot_sum
+        scale = np.clip(
+            np.divide(
+                self.daily_total[d] - hot_sum, cold_sum, out=np.zeros_like(cold_sum), where=cold_sum > 0
+            ),
+            0.0,
+            None,
+        )
+        return np.where(hot, full, full * scale)
 
     def episode_day(self, d: int) -> npt.NDArray[np.float64]:
         """Expected episode problems per (cell, category) on day ``d`` (zeros without episodes)."""
@@ -99,11 +125,7 @@ class Intensity:
 
     def totals(self) -> npt.NDArray[np.float64]:
         """Expected problems arising (before offspring) per (day, category), shape (days, n_cat)."""
-        out = self.daily_total.copy()
-        if self.episodes is not None and self.episodes.comp_cat.size:
-            for d in range(out.shape[0]):
-                out[d] += self.episode_day(d).sum(axis=0)
-        return out
+        return np.stack([self.day(d).sum(axis=0) for d in range(self.daily_total.shape[0])])
 
 
 def day_type(cfg: DemoConfig) -> pd.DataFrame:
@@ -193,7 +215,7 @@ def build_intensity(geo: Geography, cfg: DemoConfig, rng: np.random.Generator) -
     hotspots = plant_hotspots(geo, cfg, rng)
     # episodes draw from a stream of their own: a run without them is byte-identical to one before them
     episodes = plant_episodes(geo, cfg, aff, np.random.default_rng([cfg.seed, 0xE915]))
-    return Intensity(aff, total, branching, hotspots, episodes, factor)
+    return Intensity(aff, total, branching, hotspots, episodes, factor, eps)
 
 
 def weekly_truth(intensity: Intensity, geo: Geography, cfg: DemoConfig) -> pd.DataFrame:
