@@ -22,13 +22,16 @@ Models (names as in the backtest table):
     Histogram gradient boosting with a Poisson loss (scikit-learn) on leak-free features per cell and
     period (:func:`analytics._features.feature_matrix`): own lags 1–4 and moving means over 4–26 periods,
     the long-run mean and its shrinkage toward the neighbourhood, ring-1 and ring-2 means of the same,
-    periods since the last case, share of active periods, the mix of the largest categories, the city-wide
-    trend and holiday days. Trained on the most recent periods of the history (direct multi-step: the
-    target is ``h`` periods after the features' origin).
+    periods since the last case, share of active periods, the mix of the largest categories, the
+    persistence-weighted recent deviation of every category from the cell's own mean (how long a surplus
+    of that category has tended to last city-wide: a works site or a broken lamp keeps producing, a burst
+    of small ads does not), the city-wide trend and holiday days. Trained on the most recent periods of the
+    history (direct multi-step: the target is ``h`` periods after the features' origin).
 ``ensemble``
-    The geometric blend ``mean^(1 - w) · gbm^w`` of the shrunk long-run mean and ``poisson_gbm`` (``w`` =
-    0.5), rescaled to the gbm's city total — trees rank well among busy cells, the long-run mean is the
-    most stable signal for sparse ones.
+    The geometric blend ``mean^(1 - w) · gbm^w`` of the shrunk long-run mean and ``poisson_gbm``, rescaled
+    to the gbm's city total, with ``w`` chosen inside ``fit`` by an inner validation on the last 4
+    training periods (0, ¼, ½, ¾ or 1) — trees rank well where problems come and go, the long-run mean is
+    the most stable signal where they do not.
 
 :func:`forecast_cells` is the one function route suggestion, deployment and effectiveness call.
 """
