@@ -91,27 +91,26 @@ class Intensity:
         (never below 0).
         """
         m = self.affinity.copy()
-        hot = np.zeros(m.shape, dtype=bool)
+        n_cat = m.shape[1]
+        hot: list[npt.NDArray[np.int64]] = []
         for h in self.hotspots:
             m[h.cells, h.category] *= h.multiplier[d]
             if h.multiplier[d] > 1.0:
-                hot[h.cells, h.category] = True
+                hot.append(h.cells * n_cat + h.category)
         col = m.sum(axis=0)
-        eps = np.zeros(m.shape[1]) if self.episode_share is None else self.episode_share
+        eps = np.zeros(n_cat) if self.episode_share is None else self.episode_share
         full_total = self.daily_total[d] / (1.0 - eps)
         full = m * (full_total / np.where(col > 0, col, 1.0))
         if not eps.any():
             return full
-        hot_sum = (full * hot).sum(axis=0)
+        flat = np.unique(np.concatenate(hot)) if hot else np.zeros(0, dtype=np.int64)
+        kept = full.reshape(-1)[flat]
+        hot_sum = np.bincount(flat % n_cat, weights=kept, minlength=n_cat)
         cold_sum = full_total - hot_sum
-        scale = np.clip(
-            np.divide(
-                self.daily_total[d] - hot_sum, cold_sum, out=np.zeros_like(cold_sum), where=cold_sum > 0
-            ),
-            0.0,
-            None,
-        )
-        return np.where(hot, full, full * scale)
+        rest = np.divide(self.daily_total[d] - hot_sum, cold_sum, out=np.zeros(n_cat), where=cold_sum > 0)
+        out = full * np.clip(rest, 0.0, None)
+        out.reshape(-1)[flat] = kept
+        return out
 
     def episode_day(self, d: int) -> npt.NDArray[np.float64]:
         """Expected episode problems per (cell, category) on day ``d`` (zeros without episodes)."""
