@@ -426,12 +426,19 @@ class Ensemble(Forecaster):
         x, _ = feature_matrix(self.history_, origins, self._rings(), horizon=h, **inner.extras_for(self))
         learned = np.maximum(inner.model_.predict(x).reshape(origins.size, -1), 0.0)
         scores = {w: 0.0 for w in self.weights}
+        scored = 0
         for j, o in enumerate(origins):
-            shrunk = shrunk_mean(self.history_[:, :o], self._rings())
             actual = self.history_[:, o + h - 1]
+            if actual.sum() <= 0:
+                continue  # PAI is undefined for a period without cases
+            scored += 1
+            shrunk = shrunk_mean(self.history_[:, :o], self._rings())
             for w in self.weights:
-                scores[w] += pai(_blend(shrunk, learned[j], w), actual, 0.05) / origins.size
-        self.validation_ = scores
+                scores[w] += pai(_blend(shrunk, learned[j], w), actual, 0.05)
+        if scored == 0:
+            return
+        self.validation_ = {w: v / scored for w, v in scores.items()}
+        scores = self.validation_
         self.weight_ = max(sorted(scores, reverse=True), key=lambda w: scores[w])
 
     def _predict(self) -> FloatArray:

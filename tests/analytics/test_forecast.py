@@ -153,6 +153,30 @@ def test_learned_model_catches_a_new_hotspot_the_long_run_mean_misses(
     assert gbm[new].mean() == pytest.approx(6.0, rel=0.25)
 
 
+def test_ensemble_weight_comes_from_an_inner_validation_on_the_training_periods(
+    planted: tuple[CaseCube, np.ndarray],
+) -> None:
+    """Where cells switched on 6 weeks before the origin the trees beat the long-run mean in the held-out
+    training weeks, so the inner validation leans on the gbm; a fixed weight of 0 is the shrunk mean."""
+    from analytics.forecast import Ensemble, shrunk_mean
+
+    cube, _ = planted
+    rings = ring_matrices(cube.cells)
+    ens = Ensemble().fit(cube, 26, rings=rings)
+    assert set(ens.validation_) == {0.0, 0.25, 0.5, 0.75, 1.0}
+    assert ens.weight_ >= 0.75
+    assert ens.validation_[ens.weight_] == max(ens.validation_.values())
+    assert ens.validation_[ens.weight_] > ens.validation_[0.0]
+    # the inner validation never reads the origin or later: same weight when the future is rewritten
+    counts = cube.counts.copy()
+    counts[:, 26:] = 0
+    again = Ensemble().fit(CaseCube(**{**cube.__dict__, "counts": counts}), 26, rings=rings)
+    assert again.validation_ == ens.validation_
+    fixed = Ensemble(weight=0.0).fit(cube, 26, rings=rings).predict()
+    shrunk = shrunk_mean(cube.total()[:, :26].astype(float), rings) + 1e-6  # the blend's log floor
+    np.testing.assert_allclose(fixed / fixed.sum(), shrunk / shrunk.sum(), rtol=1e-9)
+
+
 # --- the public function --------------------------------------------------------------------------------
 
 
