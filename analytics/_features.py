@@ -97,6 +97,49 @@ def _window_means(prefix: FloatArray, targets: npt.NDArray[np.int64], w: int) ->
     return (prefix[:, targets] - prefix[:, lo]) / span
 
 
+def _persistence(
+    counts: npt.NDArray[np.integer], targets: npt.NDArray[np.int64]
+) -> tuple[FloatArray, FloatArray]:
+    """Per-category persistence-weighted deviations from the cell's own mean, before each target.
+
+    For target ``s`` and category ``k``, ``ρ_k`` is the lag-1 autocorrelation of the weekly deviations
+    ``y_ik,t − m_ik`` pooled over cells and the periods ``t < s`` (``m_ik`` the cell's mean over ``[0, s)``),
+    clipped to [0, 1]: close to 0 where a surplus does not carry over (scattered small ads), high where it
+    does (a works site, a broken lamp reported until repaired). Returns ``Σ_k ρ_k (y_ik,s−1 − m_ik)`` and
+    ``Σ_k ρ_k (mean of y_ik over the last 4 periods − m_ik)``, each of shape (n_cells, n_targets). Running
+    sums over time keep the memory at a few (n_cells, K) arrays; only ``counts[:, :s]`` is read.
+    """
+    n_cells, _, k = counts.shape
+    p1 = np.zeros((n_cells, targets.size))
+    p4 = np.zeros((n_cells, targets.size))
+    want = {int(s): np.flatnonzero(targets == s) for s in np.unique(targets)}
+    s1 = np.zeros((n_cells, k))  # Σ_{t<s} a_t
+    sq = np.zeros((n_cells, k))  # Σ_{t<s} a_t²
+    sp = np.zeros((n_cells, k))  # Σ_{1<=t<s} a_t a_{t-1}
+    first = counts[:, 0, :].astype(np.float64)
+    prev = None
+    for s in range(1, max(want) + 1):
+        a = counts[:, s - 1, :].astype(np.float64)
+        s1 += a
+        sq += a * a
+        if prev is not None:
+            sp += a * prev
+        prev = a
+        if s not in want or s < 3:
+            continue
+        m = s1 / s
+        # Σ_{t=1}^{s-1} (a_t − m)(a_{t−1} − m) and Σ_{t=0}^{s-2} (a_t − m)², pooled over cells
+        num = sp - m * (s1 - first) - m * (s1 - a) + (s - 1) * m * m
+        den = (sq - a * a) - 2 * m * (s1 - a) + (s - 1) * m * m
+        tot_den = den.sum(axis=0)
+        rho = np.clip(np.divide(num.sum(axis=0), tot_den, out=np.zeros(k), where=tot_den > 0), 0.0, 1.0)
+        last4 = counts[:, max(s - 4, 0) : s, :].mean(axis=1)
+        for j in want[s]:
+            p1[:, j] = (a - m) @ rho
+            p4[:, j] = (last4 - m) @ rho
+    return p1, p4
+
+
 def feature_matrix(
     history: FloatArray,
     targets: Sequence[int] | npt.NDArray[np.int64],
@@ -105,6 +148,7 @@ def feature_matrix(
     horizon: int = 1,
     by_category: FloatArray | None = None,
     holidays: FloatArray | None = None,
+    all_categories: npt.NDArray[np.integer] | None = None,
 ) -> tuple[FloatArray, list[str]]:
     """Feature rows for every (cell, target) pair, reading only the periods before each target.
 
@@ -123,6 +167,10 @@ def feature_matrix(
         Per-category counts of the few largest categories; adds each one's long-run share of the cell.
     holidays : ndarray, shape (>= max(targets) + horizon,), optional
         Holiday days per period (:func:`holiday_days`).
+    all_categories : ndarray, shape (n_cells, T, K), optional
+        Counts of every category; adds ``pers1``/``pers4`` (:func:`_persistence`: the last period's and the
+        last 4 periods' deviation of each category from the cell's own mean, weighted by how persistent
+        such deviations have been in that category city-wide) and the ring-1 mean of ``pers4``.
 
     Returns
     -------
@@ -173,6 +221,9 @@ def feature_matrix(
     if holidays is not None:
         hol = np.asarray(holidays, dtype=np.float64)[tg + horizon - 1]
         cols["holidays"] = np.broadcast_to(hol, (n_cells, tg.size))
+    if all_categories is not None:
+        cols["pers1"], cols["pers4"] = _persistence(all_categories, tg)
+        cols["r1_pers4"] = rings.ring1 @ cols["pers4"]
     if by_category is not None:
         cat_prefix = np.cumsum(np.asarray(by_category, dtype=np.float64), axis=1)
         own = prefix[:, tg]

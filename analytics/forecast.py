@@ -22,13 +22,16 @@ Models (names as in the backtest table):
     Histogram gradient boosting with a Poisson loss (scikit-learn) on leak-free features per cell and
     period (:func:`analytics._features.feature_matrix`): own lags 1–4 and moving means over 4–26 periods,
     the long-run mean and its shrinkage toward the neighbourhood, ring-1 and ring-2 means of the same,
-    periods since the last case, share of active periods, the mix of the largest categories, the city-wide
-    trend and holiday days. Trained on the most recent periods of the history (direct multi-step: the
-    target is ``h`` periods after the features' origin).
+    periods since the last case, share of active periods, the mix of the largest categories, the
+    persistence-weighted recent deviation of every category from the cell's own mean (how long a surplus
+    of that category has tended to last city-wide: a works site or a broken lamp keeps producing, a burst
+    of small ads does not), the city-wide trend and holiday days. Trained on the most recent periods of the
+    history (direct multi-step: the target is ``h`` periods after the features' origin).
 ``ensemble``
-    The geometric blend ``mean^(1 - w) · gbm^w`` of the shrunk long-run mean and ``poisson_gbm`` (``w`` =
-    0.5), rescaled to the gbm's city total — trees rank well among busy cells, the long-run mean is the
-    most stable signal for sparse ones.
+    The geometric blend ``mean^(1 - w) · gbm^w`` of the shrunk long-run mean and ``poisson_gbm``, rescaled
+    to the gbm's city total, with ``w`` chosen inside ``fit`` by an inner validation on the last 4
+    training periods (0, ¼, ½, ¾ or 1) — trees rank well where problems come and go, the long-run mean is
+    the most stable signal where they do not.
 
 :func:`forecast_cells` is the one function route suggestion, deployment and effectiveness call.
 """
@@ -239,12 +242,27 @@ class PoissonGBM(Forecaster):
     def _extras(self) -> dict[str, Any]:
         counts = self.cube_.counts[:, : self.until_, :]
         extras: dict[str, Any] = {}
+        self.top_ = np.zeros(0, dtype=np.int64)
         if self.n_categories and counts.shape[2] > 1:
-            top = np.argsort(-counts.sum(axis=(0, 1)), kind="stable")[: self.n_categories]
-            extras["by_category"] = counts[:, :, top]
+            self.top_ = np.argsort(-counts.sum(axis=(0, 1)), kind="stable")[: self.n_categories]
+            extras["by_category"] = counts[:, :, self.top_]
+            extras["all_categories"] = counts
         periods = self.cube_.periods
         future = pd.period_range(periods[0], periods[-1] + self.horizon_ + 1, freq=periods.freq)
         extras["holidays"] = holiday_days(future, self.cube_.timezone)
+        return extras
+
+    def extras_for(self, other: Forecaster) -> dict[str, Any]:
+        """This model's extra feature inputs rebuilt on ``other``'s (longer) visible history.
+
+        The same top categories as this fit, so the inner validation of :class:`Ensemble` can forecast the
+        periods after this model's history with the features it was trained on.
+        """
+        counts = other.cube_.counts[:, : other.until_, :]
+        extras = dict(self.extras_)
+        if "by_category" in extras:
+            extras["by_category"] = counts[:, :, self.top_]
+            extras["all_categories"] = counts
         return extras
 
     def _params(self) -> tuple[Any, ...]:
@@ -259,11 +277,12 @@ class PoissonGBM(Forecaster):
         # bytes of the visible history, so a different past can never hit the cache)
         key = (_digest(self.cube_, self.until_), self.horizon_, self._params())
         if key in _GBM_CACHE:
-            self.model_, self.feature_names_, self.extras_ = _GBM_CACHE[key]
+            self.model_, self.feature_names_, self.extras_, self.top_ = _GBM_CACHE[key]
             return
         self._train()
-        _GBM_CACHE[key] = (self.model_, self.feature_names_, self.extras_)
-        while len(_GBM_CACHE) > 4:
+        _GBM_CACHE[key] = (self.model_, self.feature_names_, self.extras_, self.top_)
+        # 8: a rolling backtest's ensemble reuses the model of 4 origins back for its inner validation
+        while len(_GBM_CACHE) > 8:
             _GBM_CACHE.pop(next(iter(_GBM_CACHE)))
 
     def _train(self) -> None:
@@ -306,7 +325,7 @@ class PoissonGBM(Forecaster):
 
 
 #: Recently fitted gradient-boosting models, keyed by (history digest, horizon, parameters).
-_GBM_CACHE: dict[tuple[Any, ...], tuple[Any, list[str], dict[str, Any]]] = {}
+_GBM_CACHE: dict[tuple[Any, ...], tuple[Any, list[str], dict[str, Any], npt.NDArray[np.int64]]] = {}
 
 
 def _digest(cube: CaseCube, until: int) -> str:
@@ -320,36 +339,110 @@ def _digest(cube: CaseCube, until: int) -> str:
     return h.hexdigest()
 
 
+def shrunk_mean(history: FloatArray, rings: Rings) -> FloatArray:
+    """Each cell's long-run mean shrunk toward its ring-1/ring-2 neighbourhood (prior weight 8 periods).
+
+    ``(Σ_t y + 8 · m_ring) / (T + 8)`` with ``m_ring`` the mean of the ring-1 and ring-2 long-run means;
+    ``history`` has shape (n_cells, T); returns shape (n_cells,).
+    """
+    longrun = history.mean(axis=1)
+    prior = 0.5 * (rings.ring1 @ longrun) + 0.5 * (rings.ring2 @ longrun)
+    return (history.sum(axis=1) + 8.0 * prior) / (history.shape[1] + 8.0)
+
+
+def _blend(shrunk: FloatArray, learned: FloatArray, weight: float) -> FloatArray:
+    eps = 1e-6
+    blend = np.exp((1 - weight) * np.log(shrunk + eps) + weight * np.log(learned + eps))
+    total = blend.sum()
+    return blend * (learned.sum() / total) if total > 0 else blend
+
+
 class Ensemble(Forecaster):
     """``ensemble``: geometric blend of the shrunk long-run mean and ``poisson_gbm``.
 
-    ``expected = s · mean_shrunk^(1 - w) · gbm^w`` with ``s`` restoring the gbm's city total. The shrunk
-    mean is ``(Σ_cell + 8 · m_ring) / (T + 8)`` with ``m_ring`` the mean of the ring-1 and ring-2 long-run
-    means, so cells with little history lean on their neighbourhood.
+    ``expected = s · mean_shrunk^(1 - w) · gbm^w`` with ``s`` restoring the gbm's city total and
+    ``mean_shrunk`` from :func:`shrunk_mean`, so cells with little history lean on their neighbourhood.
+
+    Parameters
+    ----------
+    weight
+        ``w`` in [0, 1]; ``None`` (default) chooses it inside ``fit`` by an inner validation on the training
+        periods only: a second ``poisson_gbm`` is fitted on the history without its last ``validation``
+        periods, each candidate of ``weights`` forecasts those periods, and the best mean PAI at 5 % area
+        wins (ties go to the larger weight). Too short a history falls back to 0.5.
+    weights
+        Candidate weights of the inner validation.
+    validation
+        Periods held out by the inner validation.
+    **gbm
+        Parameters of :class:`PoissonGBM`.
+
+    Attributes (after ``fit``)
+    --------------------------
+    weight_ : float
+        The weight used.
+    validation_ : dict[float, float]
+        Mean PAI at 5 % of each candidate weight in the inner validation (empty when not run).
     """
 
     name = "ensemble"
 
-    def __init__(self, weight: float = 0.5, **gbm: Any) -> None:
+    def __init__(
+        self,
+        weight: float | None = None,
+        *,
+        weights: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0),
+        validation: int = 4,
+        **gbm: Any,
+    ) -> None:
         self.weight = weight
+        self.weights = tuple(weights)
+        self.validation = check_int(validation, "validation", low=1)
         self.gbm = gbm
 
     def _fit(self) -> None:
         self.gbm_ = PoissonGBM(**self.gbm).fit(
             self.cube_, self.until_, horizon=self.horizon_, rings=self._rings()
         )
+        self.validation_: dict[float, float] = {}
+        self.weight_ = 0.5 if self.weight is None else float(self.weight)
+        if self.weight is None:
+            self._choose_weight()
+
+    def _choose_weight(self) -> None:
+        from analytics.evaluation import pai
+
+        h, v = self.horizon_, self.validation
+        inner_until = self.until_ - v
+        origins = np.arange(inner_until, self.until_ - h + 1)
+        inner = PoissonGBM(**self.gbm)
+        try:
+            inner.fit(self.cube_, inner_until, horizon=h, rings=self._rings())
+        except (TooFewPeriodsError, ValueError):
+            return  # too little history for an inner fit: keep 0.5
+        if origins.size == 0:
+            return
+        # the inner model forecasts each held-out training period from the history before it
+        x, _ = feature_matrix(self.history_, origins, self._rings(), horizon=h, **inner.extras_for(self))
+        learned = np.maximum(inner.model_.predict(x).reshape(origins.size, -1), 0.0)
+        scores = {w: 0.0 for w in self.weights}
+        scored = 0
+        for j, o in enumerate(origins):
+            actual = self.history_[:, o + h - 1]
+            if actual.sum() <= 0:
+                continue  # PAI is undefined for a period without cases
+            scored += 1
+            shrunk = shrunk_mean(self.history_[:, :o], self._rings())
+            for w in self.weights:
+                scores[w] += pai(_blend(shrunk, learned[j], w), actual, 0.05)
+        if scored == 0:
+            return
+        self.validation_ = {w: v / scored for w, v in scores.items()}
+        scores = self.validation_
+        self.weight_ = max(sorted(scores, reverse=True), key=lambda w: scores[w])
 
     def _predict(self) -> FloatArray:
-        learned = self.gbm_.predict()
-        rings = self._rings()
-        y = self.history_
-        longrun = y.mean(axis=1)
-        prior = 0.5 * (rings.ring1 @ longrun) + 0.5 * (rings.ring2 @ longrun)
-        shrunk = (y.sum(axis=1) + 8.0 * prior) / (y.shape[1] + 8.0)
-        eps = 1e-6
-        blend = np.exp((1 - self.weight) * np.log(shrunk + eps) + self.weight * np.log(learned + eps))
-        total = blend.sum()
-        return blend * (learned.sum() / total) if total > 0 else blend
+        return _blend(shrunk_mean(self.history_, self._rings()), self.gbm_.predict(), self.weight_)
 
 
 #: Baseline model factories, by backtest name.

@@ -77,6 +77,36 @@ DEFAULT_CONTAGION: tuple[tuple[str, float, float, float], ...] = (
     ("06036", 0.15, 3.0, 100.0),
 )
 
+#: Transient problem sites (:mod:`sim.episodes`): (kind, profile, min days, max days, footprint radius m,
+#: cases a week per site, ((code, share of that code's cases coming from such sites), ...)). The shares are
+#: the part of each category that is site-bound and temporary in a mid-size city: construction waste and
+#: dust come almost only from works sites, most of them short jobs (the long sites are the planted
+#: construction hot spots); muck piles and clutter half from dumping spots until they are cleared; road-
+#: occupying vendors largely from seasonal pitches; broken covers, lamps and road surfaces are reported
+#: repeatedly until repaired. Overall ≈ 15 % of all cases at the default mix.
+DEFAULT_EPISODES: tuple[tuple[str, str, int, int, float, float, tuple[tuple[str, float], ...]], ...] = (
+    (
+        "construction",
+        "flat",
+        28,
+        84,
+        120.0,
+        6.0,
+        (("08005", 0.6), ("08004", 0.6), ("06011", 0.2), ("06012", 0.2)),
+    ),
+    ("dumping", "growing", 14, 42, 0.0, 4.0, (("06036", 0.3), ("06011", 0.2), ("06010", 0.1))),
+    (
+        "vending",
+        "flat",
+        42,
+        112,
+        120.0,
+        8.0,
+        (("09006", 0.4), ("09001", 0.2), ("06029", 0.4), ("06027", 0.3)),
+    ),
+    ("facility", "flat", 7, 21, 0.0, 2.5, (("01002", 0.6), ("01003", 0.6), ("01037", 0.6), ("06013", 0.5))),
+)
+
 
 @dataclass(frozen=True)
 class DemoConfig:
@@ -98,6 +128,8 @@ class DemoConfig:
         Approximate city area in km².
     center_lat, center_lon
         WGS-84 centre of the city (Nantong's urban core by default).
+    episodes
+        Transient problem sites (:data:`DEFAULT_EPISODES`, :mod:`sim.episodes`); ``()`` for none.
     """
 
     seed: int = 7
@@ -125,6 +157,9 @@ class DemoConfig:
     weekly_profile: tuple[float, ...] = DEFAULT_WEEKLY_PROFILE
     contagion: tuple[tuple[str, float, float, float], ...] = DEFAULT_CONTAGION
     departments: tuple[tuple[str, str], ...] = DEFAULT_DEPARTMENTS
+    episodes: tuple[tuple[str, str, int, int, float, float, tuple[tuple[str, float], ...]], ...] = (
+        DEFAULT_EPISODES
+    )
     # lifecycle targets (DOMAIN §3.3 definitions)
     on_time_rate: float = 0.935
     closure_rate: float = 0.995

@@ -1,16 +1,20 @@
 """The generating intensity λ(cell, day, category) of city-management problems, with planted hotspots.
 
-λ_d(c, k) = T_d(k) · A(c, k) H_d(c, k) / Σ_c A(c, k) H_d(c, k), where
+λ_d(c, k) = T_d(k) · A(c, k) H_d(c, k) / Σ_c A(c, k) H_d(c, k) + E_d(c, k), where
 
-* T_d(k) = cases_per_day · share_k · S_d(k) · W_d · (1 − n_k): the category's daily total, with a seasonal
-  factor S (mean 1 over the calendar year: summer barbecues, winter ice days), the weekly factor W (holidays
-  count as Sundays, make-up days as weekdays) and the share left to background after near-repeat
-  offspring (branching ratio n_k, see :mod:`sim.cases`);
+* T_d(k) = cases_per_day · share_k · S_d(k) · W_d · (1 − n_k) · (1 − ε_k): the category's daily background
+  total, with a seasonal factor S (mean 1 over the calendar year: summer barbecues, winter ice days), the
+  weekly factor W (holidays count as Sundays, make-up days as weekdays), the share left to background after
+  near-repeat offspring (branching ratio n_k, see :mod:`sim.cases`) and after episodes (ε_k);
 * A(c, k) = street length in the cell × land-use affinity of the category × population factor;
 * H_d(c, k) = multipliers of the planted hotspots active on day d (persistent, new, intensifying,
   diminishing, sporadic, oscillating).
+* E_d(c, k) = the running episodes (transient sites, :mod:`sim.episodes`): rate × S_d(k) · W_d · (1 − n_k)
+  × profile; they carry the share ε_k of the category, taken from the diffuse background (cells outside
+  active planted hot spots keep the rest; the hot spots keep their expected counts).
 
-Hotspots therefore move problems around without changing the category mix.
+Hotspots therefore move problems around without changing the category mix, and episodes keep it in
+expectation.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sim.config import DemoConfig
+from sim.episodes import Episodes, episode_shares, plant_episodes
 from sim.geography import Geography
 from sim.hotspots import Hotspot, plant_hotspots
 
@@ -72,14 +77,54 @@ class Intensity:
     daily_total: npt.NDArray[np.float64]  # (days, n_cat) background expected count
     branching: npt.NDArray[np.float64]  # (n_cat,) near-repeat branching ratio
     hotspots: list[Hotspot] = field(default_factory=list)
+    episodes: Episodes | None = None
+    episode_factor: npt.NDArray[np.float64] | None = None  # (days, n_cat) S · W · (1 − n) of episodes
 
-    def day(self, d: int) -> npt.NDArray[np.float64]:
-        """Expected background problems per (cell, category) on day ``d``."""
+    episode_share: npt.NDArray[np.float64] | None = None  # (n_cat,) ε_k taken from the background
+
+    def background_day(self, d: int) -> npt.NDArray[np.float64]:
+        """Expected background problems (hot spots, no episodes) per (cell, category) on day ``d``.
+
+        The episodes' share ε_k comes out of the diffuse background only: the cells of an active planted
+        hot spot keep the expected count they would have without episodes (a market's vendors do not move
+        to a night market), the other cells are scaled down so the category's total is ``daily_total``
+        (never below 0).
+        """
         m = self.affinity.copy()
+        n_cat = m.shape[1]
+        hot: list[npt.NDArray[np.int64]] = []
         for h in self.hotspots:
             m[h.cells, h.category] *= h.multiplier[d]
+            if h.multiplier[d] > 1.0:
+                hot.append(h.cells * n_cat + h.category)
         col = m.sum(axis=0)
-        return m * (self.daily_total[d] / np.where(col > 0, col, 1.0))
+        eps = np.zeros(n_cat) if self.episode_share is None else self.episode_share
+        full_total = self.daily_total[d] / (1.0 - eps)
+        full = m * (full_total / np.where(col > 0, col, 1.0))
+        if not eps.any():
+            return full
+        flat = np.unique(np.concatenate(hot)) if hot else np.zeros(0, dtype=np.int64)
+        kept = full.reshape(-1)[flat]
+        hot_sum = np.bincount(flat % n_cat, weights=kept, minlength=n_cat)
+        cold_sum = full_total - hot_sum
+        rest = np.divide(self.daily_total[d] - hot_sum, cold_sum, out=np.zeros(n_cat), where=cold_sum > 0)
+        out = full * np.clip(rest, 0.0, None)
+        out.reshape(-1)[flat] = kept
+        return out
+
+    def episode_day(self, d: int) -> npt.NDArray[np.float64]:
+        """Expected episode problems per (cell, category) on day ``d`` (zeros without episodes)."""
+        if self.episodes is None or self.episode_factor is None:
+            return np.zeros(self.affinity.shape)
+        return self.episodes.day(d, self.episode_factor[d], self.affinity.shape)
+
+    def day(self, d: int) -> npt.NDArray[np.float64]:
+        """Expected problems arising (before near-repeat offspring) per (cell, category) on day ``d``."""
+        return self.background_day(d) + self.episode_day(d)
+
+    def totals(self) -> npt.NDArray[np.float64]:
+        """Expected problems arising (before offspring) per (day, category), shape (days, n_cat)."""
+        return np.stack([self.day(d).sum(axis=0) for d in range(self.daily_total.shape[0])])
 
 
 def day_type(cfg: DemoConfig) -> pd.DataFrame:
@@ -162,14 +207,14 @@ def build_intensity(geo: Geography, cfg: DemoConfig, rng: np.random.Generator) -
     for code, n, _, _ in cfg.contagion:
         if code in cfg.category_codes:
             branching[cfg.category_codes.index(code)] = n
-    total = (
-        cfg.cases_per_day
-        * shares[None, :]
-        * seasonal(cfg, rng)
-        * days["weekly"].to_numpy()[:, None]
-        * (1.0 - branching)[None, :]
-    )
-    return Intensity(affinity(geo, cfg), total, branching, plant_hotspots(geo, cfg, rng))
+    factor = seasonal(cfg, rng) * days["weekly"].to_numpy()[:, None] * (1.0 - branching)[None, :]
+    eps = episode_shares(cfg)
+    total = cfg.cases_per_day * shares[None, :] * factor * (1.0 - eps)[None, :]
+    aff = affinity(geo, cfg)
+    hotspots = plant_hotspots(geo, cfg, rng)
+    # episodes draw from a stream of their own: a run without them is byte-identical to one before them
+    episodes = plant_episodes(geo, cfg, aff, np.random.default_rng([cfg.seed, 0xE915]))
+    return Intensity(aff, total, branching, hotspots, episodes, factor, eps)
 
 
 def weekly_truth(intensity: Intensity, geo: Geography, cfg: DemoConfig) -> pd.DataFrame:

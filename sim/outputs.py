@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 
 from sim import _h3
+from sim.episodes import episode_tables
 from sim.hotspots import hotspot_tables
 from sim.intensity import weekly_truth
 from sim.people import assignments_frame
@@ -186,6 +187,9 @@ def _truth(city: DemoCity, d: Path) -> None:
     )
     (d / "rates.json").write_text(json.dumps(city.rates, indent=1, sort_keys=True), encoding="utf-8")
     cells, periods = hotspot_tables(city.intensity.hotspots, geo, cfg)
+    ep_cells, ep_periods = episode_tables(city.intensity, geo, cfg)
+    cells = pd.concat([cells, ep_cells], ignore_index=True) if len(ep_cells) else cells
+    periods = pd.concat([periods, ep_periods], ignore_index=True) if len(ep_periods) else periods
     write_csv(cells.assign(cell=_h3.to_strings(cells["cell"].to_numpy())), d / "hotspot_cells.csv")
     write_csv(periods, d / "hotspot_periods.csv")
     ids = city.people.inspectors["inspector_id"].to_numpy()

@@ -153,6 +153,30 @@ def test_learned_model_catches_a_new_hotspot_the_long_run_mean_misses(
     assert gbm[new].mean() == pytest.approx(6.0, rel=0.25)
 
 
+def test_ensemble_weight_comes_from_an_inner_validation_on_the_training_periods(
+    planted: tuple[CaseCube, np.ndarray],
+) -> None:
+    """Where cells switched on 6 weeks before the origin the trees beat the long-run mean in the held-out
+    training weeks, so the inner validation leans on the gbm; a fixed weight of 0 is the shrunk mean."""
+    from analytics.forecast import Ensemble, shrunk_mean
+
+    cube, _ = planted
+    rings = ring_matrices(cube.cells)
+    ens = Ensemble().fit(cube, 26, rings=rings)
+    assert set(ens.validation_) == {0.0, 0.25, 0.5, 0.75, 1.0}
+    assert ens.weight_ >= 0.75
+    assert ens.validation_[ens.weight_] == max(ens.validation_.values())
+    assert ens.validation_[ens.weight_] > ens.validation_[0.0]
+    # the inner validation never reads the origin or later: same weight when the future is rewritten
+    counts = cube.counts.copy()
+    counts[:, 26:] = 0
+    again = Ensemble().fit(CaseCube(**{**cube.__dict__, "counts": counts}), 26, rings=rings)
+    assert again.validation_ == ens.validation_
+    fixed = Ensemble(weight=0.0).fit(cube, 26, rings=rings).predict()
+    shrunk = shrunk_mean(cube.total()[:, :26].astype(float), rings) + 1e-6  # the blend's log floor
+    np.testing.assert_allclose(fixed / fixed.sum(), shrunk / shrunk.sum(), rtol=1e-9)
+
+
 # --- the public function --------------------------------------------------------------------------------
 
 
@@ -253,13 +277,15 @@ def test_demo_city_backtest_learned_model_vs_baselines_and_the_truth_ceiling(
 ) -> None:
     """On the 19 complete weeks of the test city, 8 held-out weeks (11+ weeks of history each).
 
-    The issue asks the learned model to beat the strongest baseline by >= 10 % PAI at 5 %. The simulator
-    makes that impossible: even the simulator's own true intensity λ, used as the forecast, beats the
-    long-run mean by less than 10 % (cases are Poisson draws around a mostly stationary λ; see the
-    README's forecasting section). So this test asserts what is attainable and checkable: (1) the truth
-    ceiling is below +10 % (if the simulator changes and it is not, this test fails and the 10 % target
-    must be tested instead); (2) the ensemble does not lose to the strongest baseline (>= 0.98 × its mean
-    PAI@5 %, the sampling noise of 8 weeks) and beats the last-period, moving-average and KDE baselines.
+    The simulator has transient problem sites (``sim.episodes``: works sites, dumping spots, vending
+    pitches, broken facilities; ≈ 14 % of this city's problems), so recency matters and the strongest
+    baseline is the 4-week moving average. Measured (seed 7): the truth λ as the forecast 4.701 = ×1.273
+    the best baseline (3.691); ``ensemble`` 3.883 (×1.052), ``poisson_gbm`` 3.838 (×1.040). The issue's
+    +10 % is NOT reached on this short city (≤ 18 weeks of history per origin; the full-year demo in the
+    README is where it is measured). Asserted: (1) the ceiling leaves room for +10 % (≥ ×1.20), so the target
+    is attainable on this simulator; (2) the ensemble beats the strongest baseline by ≥ 3 % and
+    ``poisson_gbm`` by ≥ 2 % (the measured gains less ~2 points of 8-week sampling noise), the ensemble
+    beats every baseline individually and the long-run mean in deviance.
     """
     from analytics.evaluation import pai
     from analytics.forecast import period_label
@@ -279,10 +305,11 @@ def test_demo_city_backtest_learned_model_vs_baselines_and_the_truth_ceiling(
         ]
     )
     print(f"truth ceiling PAI@5 {oracle:.3f} vs best baseline {best:.3f} ({oracle / best:.3f}x)")
-    assert oracle / best < 1.10
-    assert summary.loc["ensemble", "pai_5"] >= 0.98 * best
-    for weak in ("baseline_last", "baseline_ma4", "baseline_kde"):
-        assert summary.loc["ensemble", "pai_5"] > summary.loc[weak, "pai_5"]
+    assert oracle / best >= 1.20
+    assert summary.loc["ensemble", "pai_5"] >= 1.03 * best
+    assert summary.loc["poisson_gbm", "pai_5"] >= 1.02 * best
+    for name in baselines.index:
+        assert summary.loc["ensemble", "pai_5"] > summary.loc[name, "pai_5"]
     assert summary.loc["ensemble", "deviance"] < summary.loc["baseline_mean", "deviance"]
 
 
@@ -293,8 +320,9 @@ def test_demo_city_forecast_tracks_the_true_intensity(
     """Spearman ρ between the forecast of the last complete week and the simulator's λ of that week.
 
     Floor 0.85: λ spans the 2,242 cells from 0 (no street) to tens of problems a week, and ~15 weeks of
-    cases pin down its order well (0.919 measured with the ensemble, seed 7); the one-week count itself, a
-    Poisson draw of λ, is a far noisier ranking (0.509 measured; asserted lower, so the floor is not met by
+    cases pin down its order well (0.893 measured with the ensemble, seed 7, with the transient episode
+    sites, which no forecast can know before they start: 0.919 without them); the one-week count itself, a
+    Poisson draw of λ, is a far noisier ranking (0.545 measured; asserted lower, so the floor is not met by
     a noisy copy of λ).
     """
     from scipy.stats import spearmanr

@@ -22,7 +22,7 @@ UTM = "EPSG:32651"
 
 def test_category_shares_match_the_configuration(city) -> None:
     obs = city.problems["cat"].value_counts(normalize=True).sort_index()
-    exp = city.intensity.daily_total.sum(axis=0) / (1 - city.intensity.branching)
+    exp = city.intensity.totals().sum(axis=0) / (1 - city.intensity.branching)  # background + episodes
     exp = exp / exp.sum()
     for k, share in obs.items():
         assert abs(share - exp[k]) < 0.02 + 0.15 * exp[k], city.config.category_codes[k]
