@@ -23,6 +23,7 @@ from streamlit_folium import st_folium
 
 from analytics.cube import CaseCube, build_cube, universe_from_cases
 from app.context import case_frame, db_key, engine
+from app.hexmap import cell_deck, quiet_parents, show_cells
 from app.i18n import speaking, t
 from app.maps import (
     add_cells_with_overview,
@@ -124,6 +125,28 @@ def sum_overview(
         tiles=tiles,
         name=name,
     )
+
+
+def show_class_cells(
+    shown: pd.DataFrame,
+    column: str,
+    quiet_value: str,
+    fill: Callable[[pd.DataFrame], pd.Series],
+    tooltip: dict[str, str],
+    *,
+    res: int,
+    layer_id: str,
+) -> str | None:
+    """Draw a class map of ``shown`` with deck.gl; the H3 string of the clicked cell, if any.
+
+    Over 2,500 cells those whose ``column`` is ``quiet_value`` (not significant, no pattern) are drawn as
+    their parents (:func:`app.hexmap.quiet_parents`): a few thousand hexagons for the browser, not ~9,000.
+    """
+    fine, quiet = quiet_parents(shown, shown[column] == quiet_value, res)
+    quiet = quiet.assign(**{column: quiet_value}) if quiet is not None else None
+    tiles = st.session_state.get("tiles", "osm")
+    deck = cell_deck(fine, fill=fill(fine), tooltip=tooltip, tiles=tiles, layer_id=layer_id, background=quiet)
+    return show_cells(deck, key=f"{layer_id}-map", layer_id=layer_id)
 
 
 def html_cells_map(

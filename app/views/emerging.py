@@ -14,7 +14,6 @@ import streamlit as st
 from analytics._validate import TooFewPeriodsError
 from analytics.emerging import PATTERNS, emerging_hotspots
 from app.context import db_key, require_role
-from app.hexmap import cell_deck, quiet_parents, show_cells
 from app.i18n import t
 from app.maps import PATTERN_COLOURS, cells_layer
 from app.views._shared import (
@@ -27,6 +26,7 @@ from app.views._shared import (
     filtered_cube,
     html_cells_map,
     pick_cell,
+    show_class_cells,
 )
 from grid.cells import cells_to_strings
 
@@ -89,13 +89,9 @@ for column, name in zip(st.columns(max(len(present), 1)), present or ["no_patter
     column.metric(name, f"{counts.get(name, 0):,}")
 shown = result[(result["count"] > 0) | (result["pattern"] != "no_pattern")]
 tiles = st.session_state.get("tiles", "osm")
-# Over 2,500 cells, the ones with no pattern are drawn as their parents (fewer hexagons for the browser).
-fine, quiet = quiet_parents(shown, shown["pattern"] == "no_pattern", filters.res)
-quiet = quiet.assign(pattern="no_pattern") if quiet is not None else None
-deck = cell_deck(
-    fine, fill=_fill(fine), tooltip=_tooltip(), tiles=tiles, layer_id="emerging", background=quiet
+clicked = show_class_cells(
+    shown, "pattern", "no_pattern", _fill, _tooltip(), res=filters.res, layer_id="emerging"
 )
-clicked = show_cells(deck, key="emerging-map", layer_id="emerging")
 table = result.drop(columns="geometry").sort_values(["pattern", "gi_z"], ascending=[True, False])
 table = table[table["pattern"] != "no_pattern"]
 st.dataframe(table.head(200), hide_index=True, use_container_width=True)

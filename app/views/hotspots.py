@@ -12,7 +12,6 @@ import streamlit as st
 
 from analytics.hotspots import cube_hotspots
 from app.context import db_key, require_role
-from app.hexmap import cell_deck, quiet_parents, show_cells
 from app.i18n import t
 from app.maps import GI_CLASS_COLOURS, cells_layer
 from app.views._shared import (
@@ -25,6 +24,7 @@ from app.views._shared import (
     filtered_cube,
     html_cells_map,
     pick_cell,
+    show_class_cells,
 )
 from grid.cells import cells_to_strings
 
@@ -73,13 +73,9 @@ for column, name in zip(st.columns(len(GI_CLASS_COLOURS)), GI_CLASS_COLOURS, str
     column.metric(name, f"{counts.get(name, 0):,}")
 shown = result[(result["count"] > 0) | (result["gi_class"] != "not_significant")]
 tiles = st.session_state.get("tiles", "osm")
-# Over 2,500 cells, the not-significant ones are drawn as their parents (a few thousand hexagons, not 9,000).
-fine, quiet = quiet_parents(shown, shown["gi_class"] == "not_significant", filters.res)
-quiet = quiet.assign(gi_class="not_significant") if quiet is not None else None
-deck = cell_deck(
-    fine, fill=_fill(fine), tooltip=_tooltip(), tiles=tiles, layer_id="hotspots", background=quiet
+clicked = show_class_cells(
+    shown, "gi_class", "not_significant", _fill, _tooltip(), res=filters.res, layer_id="hotspots"
 )
-clicked = show_cells(deck, key="hotspots-map", layer_id="hotspots")
 
 table = result.drop(columns="geometry").sort_values("gi_z", ascending=False)
 st.dataframe(table.head(200), hide_index=True, use_container_width=True)
