@@ -89,7 +89,8 @@ def filter_bar(cases: pd.DataFrame, *, periods: tuple[str, ...] = ("week", "mont
     picked = middle.multiselect(
         t("category_class"), sorted(class_names), format_func=lambda c: f"{c} {class_names.get(c, '')}"
     )
-    present = [s for s in CASE_SOURCES if s in set(cases["source"].dropna())]
+    seen = set(cases["source"].dropna().unique())  # once: a set per source took ~0.3 s per rerun (a year)
+    present = [s for s in CASE_SOURCES if s in seen]
     sources = middle.multiselect(t("source"), present)
     span = right.date_input(t("date_range"), value=(first, last), min_value=first, max_value=last)
     start, end = (span[0], span[-1]) if isinstance(span, tuple | list) and span else (first, last)
@@ -246,8 +247,6 @@ def downloads(
     def html_page() -> bytes:
         with speaking(lang):
             return standalone_html(html_map()).encode("utf-8")
-
-    down1, down2, down3 = st.columns(3)
 
     def csv() -> bytes:
         return table.to_csv(index=False).encode("utf-8-sig")
