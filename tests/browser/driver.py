@@ -124,13 +124,40 @@ def serve_app(data_dir: Path, *, tiles: str = "none", startup_s: float = 60) -> 
             server.wait(timeout=20)
 
 
-def login(browser, url: str, username: str, password: str, *, timeout: float = 30) -> WebDriverWait:
-    """Open ``url`` in a fresh tab (Streamlit keeps a tab's session) and submit the login form."""
+#: Records in the page, in ``performance.now()`` milliseconds, the user's pointer presses and every WebGL
+#: draw call (merged into bursts): the start and end of an interaction as the page itself lived them, free
+#: of the driver's polling. Installed before the app's scripts run (:func:`login`).
+TIMELINE_JS = """
+window.__gpTimeline = {presses: [], draws: []};
+document.addEventListener('pointerdown', () => window.__gpTimeline.presses.push(performance.now()), true);
+for (const proto of [WebGLRenderingContext.prototype, WebGL2RenderingContext.prototype]) {
+  for (const name of ['drawArrays', 'drawElements', 'drawArraysInstanced', 'drawElementsInstanced']) {
+    const draw = proto[name];
+    if (!draw) continue;
+    proto[name] = function (...args) {
+      const now = performance.now(), bursts = window.__gpTimeline.draws, last = bursts[bursts.length - 1];
+      if (last && now - last[1] < 5) last[1] = now; else bursts.push([now, now]);
+      return draw.apply(this, args);
+    };
+  }
+}
+"""
+
+
+def login(
+    browser, url: str, username: str, password: str, *, timeout: float = 30, timeline: bool = False
+) -> WebDriverWait:
+    """Open ``url`` in a fresh tab (Streamlit keeps a tab's session) and submit the login form.
+
+    With ``timeline``, the tab records :data:`TIMELINE_JS`'s presses and draws (:func:`interaction_s`).
+    """
     previous = browser.current_window_handle
     browser.switch_to.new_window("tab")
     browser.switch_to.window(previous)
     browser.close()
     browser.switch_to.window(browser.window_handles[-1])
+    if timeline:
+        browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TIMELINE_JS})
     browser.delete_all_cookies()
     browser.get(url)
     wait = WebDriverWait(browser, timeout)
@@ -216,6 +243,56 @@ def map_painted(browser, timeout: float = 40, *, new_since_mark: bool = False) -
         return wait.until(lambda driver: driver.execute_script(PAINTED_JS) or False)
     finally:
         browser.switch_to.default_content()
+
+
+def clear_timeline(browser) -> None:
+    """Forget the presses and draws recorded so far (:data:`TIMELINE_JS`)."""
+    browser.execute_script("window.__gpTimeline.presses = []; window.__gpTimeline.draws = [];")
+
+
+def wait_drawn(browser, *, quiet_s: float = 0.6, timeout: float = 120) -> None:
+    """Wait until the script run is over and no WebGL draw happened for ``quiet_s`` after one that followed
+    the last pointer press (:data:`TIMELINE_JS`). Polls with a small script, never with screenshots: a
+    screenshot makes headless Chromium composite a frame, which would slow down the page being measured."""
+    script = """
+    const tl = window.__gpTimeline, press = tl.presses[tl.presses.length - 1];
+    const after = tl.draws.filter(d => press !== undefined && d[0] >= press);
+    return after.length ? performance.now() - after[after.length - 1][1] : -1;
+    """
+
+    def settled(driver) -> bool:
+        if driver.find_elements(By.CSS_SELECTOR, RUNNING):
+            return False
+        return driver.execute_script(script) >= quiet_s * 1000.0
+
+    WebDriverWait(browser, timeout, poll_frequency=0.1).until(settled)
+
+
+def map_changed(browser) -> bool:
+    """Whether the deck.gl map on screen differs from the one :func:`mark_maps` saw (one screenshot)."""
+    decks = browser.find_elements(*DECK)
+    before = getattr(browser, "gp_deck_mark", None)
+    if not decks or before is None:
+        return bool(decks)
+    image = deck_image(decks[0])
+    return image.shape != before.shape or not np.array_equal(image, before)
+
+
+def interaction_s(browser) -> float:
+    """Seconds from the last pointer press to the end of the last WebGL draw after it, as the page recorded
+    them since :func:`clear_timeline` (call it once the map has settled: :func:`wait_drawn`).
+
+    Raises RuntimeError when nothing was pressed or nothing was drawn after the press.
+    """
+    presses, draws = browser.execute_script("return [window.__gpTimeline.presses, window.__gpTimeline.draws]")
+    if not presses:
+        msg = "no pointer press was recorded since clear_timeline()"
+        raise RuntimeError(msg)
+    after = [end for start, end in draws if start >= presses[-1]]
+    if not after:
+        msg = "the map was not drawn after the last press"
+        raise RuntimeError(msg)
+    return (after[-1] - presses[-1]) / 1000.0
 
 
 def mark_maps(browser) -> None:
