@@ -36,7 +36,7 @@ from app.maps import (
 )
 from cases.categories import load_categories
 from cases.models import CASE_SOURCES, Case
-from grid.cells import cells_to_parents, cells_to_strings, strings_to_cells
+from grid.cells import cells_to_parents, cells_to_polygons, cells_to_strings, strings_to_cells
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -234,10 +234,22 @@ def case_rows(case_ids: list[str], *, limit: int = 500) -> pd.DataFrame:
     return frame.sort_values("reported_at", ascending=False).head(limit)
 
 
+def with_polygons(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``frame`` with its ``cell`` polygons (EPSG:4326) as geometry; a GeoDataFrame is returned as it is.
+
+    The planner pages cache and draw plain frames (deck.gl draws cells from their ids): polygons are built
+    only for a download.
+    """
+    if isinstance(frame, gpd.GeoDataFrame):
+        return frame
+    polygons = cells_to_polygons(frame["cell"].to_numpy(dtype=np.int64))
+    return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=polygons.geometry.to_numpy(), crs=4326)
+
+
 def downloads(
-    table: pd.DataFrame, shown: gpd.GeoDataFrame, html_map: Callable[[], folium.Map], name: str
+    table: pd.DataFrame, shown: pd.DataFrame, html_map: Callable[[], folium.Map], name: str
 ) -> None:
-    """CSV of ``table``, GeoJSON of ``shown`` and the map as standalone HTML, side by side.
+    """CSV of ``table``, GeoJSON of ``shown`` (polygons added if it has none) and the map as standalone HTML.
 
     Each file is built only when its button is clicked (deferred downloads: they run outside the script run;
     ``html_map`` in the session's language) — not on every rerun; the HTML is a folium map that opens offline.
@@ -252,7 +264,7 @@ def downloads(
         return table.to_csv(index=False).encode("utf-8-sig")
 
     def geojson() -> bytes:
-        return shown.drop(columns=[c for c in ("cell",) if c in shown.columns]).to_json().encode("utf-8")
+        return with_polygons(shown).drop(columns="cell", errors="ignore").to_json().encode("utf-8")
 
     down1, down2, down3 = st.columns(3)
     down1.download_button("CSV", csv, f"{name}.csv", "text/csv")

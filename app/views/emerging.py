@@ -7,7 +7,6 @@ cold). Too few periods or cases is said plainly. Click a cell (or pick it) for i
 from __future__ import annotations
 
 import folium
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
@@ -27,6 +26,7 @@ from app.views._shared import (
     html_cells_map,
     pick_cell,
     show_class_cells,
+    with_polygons,
 )
 from grid.cells import cells_to_strings
 
@@ -34,16 +34,18 @@ require_role("planner", "manager", "admin")
 
 
 @st.cache_data(ttl=300, max_entries=16)
-def _emerging(key: str, filters: Filters, k: int, time_step: int) -> gpd.GeoDataFrame:
+def _emerging(key: str, filters: Filters, k: int, time_step: int) -> pd.DataFrame:
+    """The pattern table (no polygons: the map draws cells from their ids; a download adds them)."""
     cube = filtered_cube(key, filters, ring=k)
-    frame = emerging_hotspots(cube, k=k, time_step=time_step).to_geodataframe()
+    frame = emerging_hotspots(cube, k=k, time_step=time_step).to_frame()
     frame.insert(1, "h3", cells_to_strings(frame["cell"].to_numpy()))
     frame["pattern"] = frame["pattern"].astype(str)
     return frame
 
 
-def _map(shown: gpd.GeoDataFrame, res: int, tiles: str) -> folium.Map:
+def _map(shown: pd.DataFrame, res: int, tiles: str) -> folium.Map:
     """The folium version of the map, for the standalone HTML download (built only when it is clicked)."""
+    shown = with_polygons(shown)
     fine = cells_layer(
         shown.assign(trend_z=shown["trend_z"].round(2)),
         fill=_fill(shown),
@@ -55,7 +57,7 @@ def _map(shown: gpd.GeoDataFrame, res: int, tiles: str) -> folium.Map:
     return html_cells_map(shown, fine, coarse, tiles=tiles)
 
 
-def _fill(shown: gpd.GeoDataFrame) -> pd.Series:
+def _fill(shown: pd.DataFrame) -> pd.Series:
     return shown["pattern"].map(PATTERN_COLOURS).fillna("#eeeeee")
 
 
@@ -92,7 +94,7 @@ tiles = st.session_state.get("tiles", "osm")
 clicked = show_class_cells(
     shown, "pattern", "no_pattern", _fill, _tooltip(), res=filters.res, layer_id="emerging"
 )
-table = result.drop(columns="geometry").sort_values(["pattern", "gi_z"], ascending=[True, False])
+table = result.sort_values(["pattern", "gi_z"], ascending=[True, False])
 table = table[table["pattern"] != "no_pattern"]
 st.dataframe(table.head(200), hide_index=True, use_container_width=True)
 downloads(table, shown, lambda: _map(shown, filters.res, tiles), "emerging")

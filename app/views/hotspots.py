@@ -6,7 +6,6 @@ Click a cell on the map (or pick it below) to see its history and its cases.
 from __future__ import annotations
 
 import folium
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
@@ -25,6 +24,7 @@ from app.views._shared import (
     html_cells_map,
     pick_cell,
     show_class_cells,
+    with_polygons,
 )
 from grid.cells import cells_to_strings
 
@@ -32,21 +32,23 @@ require_role("planner", "manager", "admin")
 
 
 @st.cache_data(ttl=300, max_entries=16)
-def _hotspots(key: str, filters: Filters, k: int) -> gpd.GeoDataFrame:
+def _hotspots(key: str, filters: Filters, k: int) -> pd.DataFrame:
+    """The Gi* table (no polygons: the map draws cells from their ids; a download adds them)."""
     cube = filtered_cube(key, filters, ring=k)
-    frame = cube_hotspots(cube, k=k).to_geodataframe()
+    frame = cube_hotspots(cube, k=k).to_frame()
     frame.insert(1, "h3", cells_to_strings(frame["cell"].to_numpy()))
-    return frame[["cell", "h3", "count", "gi_z", "gi_p", "gi_q", "gi_class", "geometry"]]
+    return frame[["cell", "h3", "count", "gi_z", "gi_p", "gi_q", "gi_class"]]
 
 
-def _map(shown: gpd.GeoDataFrame, res: int, tiles: str) -> folium.Map:
+def _map(shown: pd.DataFrame, res: int, tiles: str) -> folium.Map:
     """The folium version of the map, for the standalone HTML download (built only when it is clicked)."""
+    shown = with_polygons(shown)
     fine = cells_layer(shown, fill=_fill(shown), tooltip=_tooltip(), tiles=tiles, name="hotspots")
     coarse = class_overview(shown, res, "gi_class", GI_CLASS_COLOURS, tiles=tiles, name="hotspots-overview")
     return html_cells_map(shown, fine, coarse, tiles=tiles)
 
 
-def _fill(shown: gpd.GeoDataFrame) -> pd.Series:
+def _fill(shown: pd.DataFrame) -> pd.Series:
     return shown["gi_class"].astype(str).map(GI_CLASS_COLOURS).fillna("#eeeeee")
 
 
@@ -77,7 +79,7 @@ clicked = show_class_cells(
     shown, "gi_class", "not_significant", _fill, _tooltip(), res=filters.res, layer_id="hotspots"
 )
 
-table = result.drop(columns="geometry").sort_values("gi_z", ascending=False)
+table = result.sort_values("gi_z", ascending=False)
 st.dataframe(table.head(200), hide_index=True, use_container_width=True)
 downloads(table, shown, lambda: _map(shown, filters.res, tiles), "hotspots")
 cell = pick_cell(table, clicked, key="hotspots-cell")
