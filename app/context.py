@@ -18,42 +18,44 @@ from cases.users import AuthResult
 
 #: Modules the analysis pages need: importing them (pandas, numba kernels, geopandas …) takes
 #: seconds on first use, so the server imports them in the background while the first user logs in.
-WARM_MODULES = (
-    "analytics.cube",
-    "analytics.hotspots",
+#: The first group (with the cases and one small Gi*) serves the planner's first page; then the rest.
+WARM_FIRST = ("analytics.cube", "analytics.hotspots", "grid.rollup")
+WARM_LATER = (
+    "altair",  # Streamlit's charts (the cell history) import it on first use: ~1.3 s
     "analytics.recurrence",
     "analytics.emerging",
-    "analytics.forecast",
-    "grid.rollup",
+    "analytics.forecast",  # scikit-learn: the slowest import
 )  # not streamlit_folium: a component must be declared from a script run, or its frontend is not served
 
 
 def _first_hotspots(cases: pd.DataFrame) -> None:
-    """A small cube and Gi* on ``cases``: loads every compiled kernel the planner's first page runs."""
+    """A small cube and Gi* on the first cases: loads every compiled kernel the planner's first page runs
+    (numba's first use in a process costs ~1.5 s)."""
+    import numpy as np
+
     from analytics.cube import build_cube, universe_from_cases
     from analytics.hotspots import cube_hotspots
+    from grid.cells import cells_to_parents
 
     if len(cases):
-        cube_hotspots(build_cube(cases, universe_from_cases(cases, 9, k=1)), k=1).to_geodataframe()
+        cells_to_parents(cases["cell"].to_numpy(dtype=np.int64), 9)  # as the cell history does
+        head = cases.head(500)
+        cube_hotspots(build_cube(head, universe_from_cases(head, 9, k=1)), k=1).to_geodataframe()
 
 
 @st.cache_resource
 def warm_up() -> threading.Thread:
-    """Start (once per server process) a daemon thread that imports :data:`WARM_MODULES`, loads the
-    compiled numba kernels (one small Gi* run) and reads the cases (:func:`case_frame`), so the first
-    planner page does not pay for them."""
+    """Start (once per server process) a daemon thread that imports :data:`WARM_FIRST`, reads the cases
+    (:func:`case_frame`), loads the compiled numba kernels (one small Gi*) and imports :data:`WARM_LATER`,
+    so the first planner page does not pay for them."""
 
     def run() -> None:
-        import numpy as np
-
-        for name in WARM_MODULES:
+        for name in WARM_FIRST:
             importlib.import_module(name)
-        from grid.cells import grid_disk, latlng_to_cells
-
-        grid_disk(latlng_to_cells(np.array([32.0]), np.array([120.86]), 10), 1)
         with contextlib.suppress(Exception):  # a missing or broken database is reported by the pages
-            cases = case_frame(db_key())
-            _first_hotspots(cases.head(500))
+            _first_hotspots(case_frame(db_key()))
+        for name in WARM_LATER:
+            importlib.import_module(name)
 
     thread = threading.Thread(target=run, name="gridpatrol-warm-up", daemon=True)
     thread.start()
