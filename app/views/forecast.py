@@ -9,7 +9,7 @@ pick it) for its history and cases.
 from __future__ import annotations
 
 import folium
-import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
 from analytics.cube import universe_from_cases
@@ -28,8 +28,9 @@ from app.views._shared import (
     local_day_bounds,
     pick_cell,
     sum_overview,
+    with_polygons,
 )
-from grid.cells import cells_to_polygons, cells_to_strings
+from grid.cells import cells_to_strings
 
 require_role("planner", "manager", "admin")
 # Baselines answer in a fraction of a second; the learned models (and "auto", which backtests all of them)
@@ -40,7 +41,8 @@ DEFAULT_MODEL = "baseline_ma4"
 
 
 @st.cache_data(ttl=600, max_entries=16)
-def _forecast(key: str, filters: Filters, model: str, horizon: int) -> gpd.GeoDataFrame:
+def _forecast(key: str, filters: Filters, model: str, horizon: int) -> pd.DataFrame:
+    """The forecast table (no polygons: the map draws cells from their ids; a download adds them)."""
     cases = case_frame(key)
     if filters.sources:
         cases = cases[cases["source"].isin(filters.sources)]
@@ -56,12 +58,12 @@ def _forecast(key: str, filters: Filters, model: str, horizon: int) -> gpd.GeoDa
     )
     frame.insert(1, "h3", cells_to_strings(frame["cell"].to_numpy()))
     frame["period_start"] = frame["period_start"].dt.strftime("%Y-%m-%d")  # plain text for GeoJSON
-    polygons = cells_to_polygons(frame["cell"].to_numpy())
-    return gpd.GeoDataFrame(frame, geometry=polygons.geometry.to_numpy(), crs=4326)
+    return frame
 
 
-def _map(shown: gpd.GeoDataFrame, res: int, tiles: str) -> folium.Map:
+def _map(shown: pd.DataFrame, res: int, tiles: str) -> folium.Map:
     """The folium version of the map, for the standalone HTML download (built only when it is clicked)."""
+    shown = with_polygons(shown)
     fine = cells_layer(
         shown.assign(expected=shown["expected"].round(2), risk=shown["risk"].round(2)),
         fill=sequential_fill(shown["risk"]),
@@ -105,7 +107,7 @@ tiles = st.session_state.get("tiles", "osm")
 fill = sequential_fill(shown["risk"])
 deck = cell_deck(shown, fill=fill, tooltip=_tooltip(), tiles=tiles, layer_id="forecast")
 clicked = show_cells(deck, key="forecast-map", layer_id="forecast")
-table = result.drop(columns="geometry")
+table = result
 st.dataframe(table.head(int(top)), hide_index=True, use_container_width=True)
 downloads(table, shown, lambda: _map(shown, filters.res, tiles), "forecast")
 cell = pick_cell(table, clicked, key="forecast-cell")

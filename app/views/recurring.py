@@ -8,7 +8,7 @@ it) for its history and cases.
 from __future__ import annotations
 
 import folium
-import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
 from analytics.recurrence import recurrence
@@ -26,25 +26,27 @@ from app.views._shared import (
     html_cells_map,
     pick_cell,
     sum_overview,
+    with_polygons,
 )
-from grid.cells import cells_to_polygons, cells_to_strings
+from grid.cells import cells_to_strings
 
 require_role("planner", "manager", "admin")
 
 
 @st.cache_data(ttl=300, max_entries=16)
-def _recurring(key: str, filters: Filters, last: int, min_count: int) -> gpd.GeoDataFrame:
+def _recurring(key: str, filters: Filters, last: int, min_count: int) -> pd.DataFrame:
+    """The recurrence table (no polygons: the map draws cells from their ids; a download adds them)."""
     cube = filtered_cube(key, filters, ring=0)
     last = min(last, cube.counts.shape[1])
     frame = recurrence(cube, last=last, min_count=min_count).to_frame()
     frame = frame[frame["active_periods"] > 0].drop(columns="category")
     frame.insert(1, "h3", cells_to_strings(frame["cell"].to_numpy()))
-    polygons = cells_to_polygons(frame["cell"].to_numpy())
-    return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=polygons.geometry.to_numpy(), crs=4326)
+    return frame.reset_index(drop=True)
 
 
-def _map(shown: gpd.GeoDataFrame, res: int, tiles: str) -> folium.Map:
+def _map(shown: pd.DataFrame, res: int, tiles: str) -> folium.Map:
     """The folium version of the map, for the standalone HTML download (built only when it is clicked)."""
+    shown = with_polygons(shown)
     fine = cells_layer(
         shown.assign(share=shown["share"].round(2)),
         fill=sequential_fill(shown["share"]),
@@ -92,7 +94,7 @@ deck = cell_deck(
     chronic, fill=sequential_fill(chronic["share"]), tooltip=_tooltip(), tiles=tiles, layer_id="recurring"
 )
 clicked = show_cells(deck, key="recurring-map", layer_id="recurring")
-table = chronic.drop(columns="geometry")
+table = chronic
 st.dataframe(table.head(200), hide_index=True, use_container_width=True)
 downloads(table, chronic, lambda: _map(chronic, filters.res, tiles), "recurring")
 cell = pick_cell(table, clicked, key="recurring-cell")

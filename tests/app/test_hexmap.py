@@ -10,6 +10,7 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from app.hexmap import CELL_COVERAGE, basemap_style, cell_deck, quiet_parents, rgba, view_of
 from grid.cells import cell_centers, cells_to_polygons, cells_to_strings
@@ -152,3 +153,19 @@ def test_quiet_cells_become_a_background_of_parents_and_the_counts_add_up() -> N
     assert front["id"] == "cells"
     assert {row["gi_z"] for row in back["data"]} == {"–"}  # a column the parents lack
     assert len(back["data"]) == len(background)
+
+
+def test_download_polygons_are_added_to_plain_tables_only() -> None:
+    from app.views._shared import with_polygons
+
+    cells = np.array(sorted(h3.str_to_int(c) for c in h3.grid_disk(h3.int_to_str(CENTRE), 1)), np.int64)
+    # rows in another order than the cells' and a non-default index: polygons must follow each row's cell
+    frame = pd.DataFrame({"cell": cells[::-1], "count": np.arange(7)}, index=np.arange(10, 17))
+    shaped = with_polygons(frame)
+    assert shaped.crs.to_epsg() == 4326
+    assert shaped["count"].tolist() == list(range(7))
+    lat, lon = cell_centers(shaped["cell"].to_numpy())
+    centroids = shapely.centroid(shaped.geometry.to_numpy())  # planar: ~1e-8 degrees off for 66-m hexagons
+    np.testing.assert_allclose(shapely.get_y(centroids), lat, atol=1e-6)
+    np.testing.assert_allclose(shapely.get_x(centroids), lon, atol=1e-6)
+    assert with_polygons(shaped) is shaped
