@@ -24,7 +24,8 @@ from cases.db import init_db, make_engine
 from cases.importing import _SeenIds, import_cases
 from cases.models import Case, ImportBatch
 
-HEADER = "case_id,source,category,lat,lon,reported_at,closed_at,status,description\n"
+from .conftest import HEADER, write_cases_csv
+
 COUNTS = ("read", "imported", "duplicates", "quarantined", "flagged")
 INDEXES = {
     "ix_cases_cell_reported",
@@ -33,18 +34,6 @@ INDEXES = {
     "ix_cases_reported_at",
     "ix_cases_status",
 }
-
-
-def _write(path: Path, n: int, prefix: str = "NT") -> Path:
-    """``n`` rows (the last 5 repeat the first 5 ids, in a later chunk) and one unparseable row."""
-    lines = [
-        f"{prefix}{i % (n - 5)},patrol,06010,{32.0 + i * 1e-4:.6f},{120.86 + (i % 7) * 1e-4:.6f},"
-        f"2024-03-05 08:{i % 60:02d}:00,,open,第{i}条\n"
-        for i in range(n)
-    ]
-    lines.insert(n // 2, "BAD,patrol,06010,32.0,120.86,someday,,open,x\n")
-    path.write_text(HEADER + "".join(lines), encoding="utf-8")
-    return path
 
 
 def _engine(path: Path) -> Engine:
@@ -96,7 +85,7 @@ def test_a_large_import_writes_through_a_rollback_journal_and_returns_to_wal(
     tmp_path: Path, large: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Same report and rows as the WAL path; during the load: journal DELETE with synchronous FULL."""
-    path = _write(tmp_path / "c.csv", 400)
+    path = write_cases_csv(tmp_path / "c.csv", 400)
     fast = _engine(tmp_path / "fast.db")
     report = import_cases(path, fast)
     assert set(large) == {("delete", 2)}  # every chunk, synchronous=FULL
@@ -125,7 +114,7 @@ def test_another_open_connection_keeps_the_import_in_wal(
     app = make_engine(f"sqlite:///{tmp_path / 'db.db'}")
     with app.connect() as reader:
         assert reader.execute(sa.select(sa.func.count()).select_from(Case)).scalar_one() == 0
-        report = import_cases(_write(tmp_path / "c.csv", 200), engine)
+        report = import_cases(write_cases_csv(tmp_path / "c.csv", 200), engine)
         assert set(large) == {("wal", 1)}
         assert reader.execute(sa.select(sa.func.count()).select_from(Case)).scalar_one() == report.imported
     assert report.imported == 195
@@ -149,7 +138,7 @@ def test_the_app_can_connect_and_read_during_a_rollback_journal_import(
             counts.append(reader.execute(sa.select(sa.func.count()).select_from(Case)).scalar_one())
 
     monkeypatch.setattr(cases.importing, "insert_rows", with_app_reading)
-    report = import_cases(_write(tmp_path / "c.csv", 200), engine)
+    report = import_cases(write_cases_csv(tmp_path / "c.csv", 200), engine)
     assert len(counts) == 5  # every chunk written …
     assert set(counts) == {0}  # … none visible before the commit
     with app.connect() as reader:
@@ -163,7 +152,7 @@ def test_a_failure_in_rollback_journal_mode_leaves_the_database_as_it_was(
     tmp_path: Path, large: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = _engine(tmp_path / "db.db")
-    before = import_cases(_write(tmp_path / "first.csv", 100, prefix="OLD"), engine)
+    before = import_cases(write_cases_csv(tmp_path / "first.csv", 100, prefix="OLD"), engine)
     real = cases.importing.insert_rows
     calls: list[int] = []
 
@@ -176,7 +165,7 @@ def test_a_failure_in_rollback_journal_mode_leaves_the_database_as_it_was(
     monkeypatch.setattr(cases.importing, "insert_rows", failing)
     large.clear()
     with pytest.raises(OSError, match="disk full"):
-        import_cases(_write(tmp_path / "c.csv", 400), engine)
+        import_cases(write_cases_csv(tmp_path / "c.csv", 400), engine)
     assert set(large) == {("delete", 2)}
     assert _count(engine, Case) == before.imported == 95
     assert _count(engine, ImportBatch) == 1
@@ -292,12 +281,12 @@ def test_a_fresh_table_looks_up_only_repeated_ids(
     """Into an empty table only the 5 ids repeated from an earlier chunk go to the store; else all."""
     monkeypatch.setattr(readers, "CHUNK_ROWS", 50)
     looked = _spy_lookups(monkeypatch)
-    path = _write(tmp_path / "c.csv", 300)
+    path = write_cases_csv(tmp_path / "c.csv", 300)
     report = import_cases(path, store_engine)
     assert (report.imported, report.duplicates, report.quarantined) == (295, 5, 1)
     assert sum(looked) == 5
     looked.clear()
-    other = _write(
+    other = write_cases_csv(
         tmp_path / "other.csv", 300, prefix="NT1"
     )  # NT1 + 0…294: NT10 … NT19, NT110 … NT199 stored
     report = import_cases(other, store_engine)
@@ -313,7 +302,7 @@ def test_hash_collisions_cost_look_ups_but_change_nothing(
 ) -> None:
     """With every id hashing alike, every id of a later chunk is looked up and the result is the same."""
     monkeypatch.setattr(readers, "CHUNK_ROWS", 50)
-    path = _write(tmp_path / "c.csv", 300)
+    path = write_cases_csv(tmp_path / "c.csv", 300)
     plain = _engine(tmp_path / "plain.db")
     want = import_cases(path, plain)
     looked = _spy_lookups(monkeypatch)

@@ -26,7 +26,7 @@ from cases.importing import _ahead, _distinct_points, import_cases
 from cases.models import Case, ImportBatch
 from cases.types import UTCDateTime
 
-HEADER = "case_id,source,category,lat,lon,reported_at,closed_at,status,description\n"
+from .conftest import write_cases_csv
 
 
 def _table(metadata: sa.MetaData) -> sa.Table:
@@ -196,18 +196,6 @@ def test_closing_the_read_ahead_stops_the_helper() -> None:
     assert len(produced) < 10  # it stopped at once, not after reading everything
 
 
-def _write(path: Path, n: int) -> Path:
-    """``n`` good rows (the last 5 repeat the first 5 ids) with one unparseable row in the middle."""
-    lines = [
-        f"NT{i % (n - 5)},patrol,06010,{32.0 + i * 1e-4:.6f},{120.86 + (i % 7) * 1e-4:.6f},"
-        f"2024-03-05 08:{i % 60:02d}:00,,open,第{i}条\n"
-        for i in range(n)
-    ]
-    lines.insert(n // 2, "BAD,patrol,06010,32.0,120.86,someday,,open,x\n")
-    path.write_text(HEADER + "".join(lines), encoding="utf-8")
-    return path
-
-
 def _cases(engine: Engine) -> list[tuple]:
     with engine.connect() as conn:
         query = sa.select(*(c for c in Case.__table__.columns if c.name != "import_batch"))
@@ -218,7 +206,7 @@ def test_small_chunks_store_the_same_as_one_chunk(
     tmp_path: Path, store_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The read-ahead pipeline over many chunks gives the store and report of a single chunk."""
-    path = _write(tmp_path / "c.csv", 300)
+    path = write_cases_csv(tmp_path / "c.csv", 300)
     one = make_engine(f"sqlite:///{tmp_path / 'one.db'}")
     init_db(one)
     whole = import_cases(path, one)
@@ -248,7 +236,7 @@ def test_a_failure_in_the_read_ahead_thread_leaves_the_store_as_it_was(
 
     monkeypatch.setattr(cases.importing, "check_cases", failing_check)
     with pytest.raises(MemoryError, match="chunk 3"):
-        import_cases(_write(tmp_path / "c.csv", 100), sqlite_engine)
+        import_cases(write_cases_csv(tmp_path / "c.csv", 100), sqlite_engine)
     assert set(calls) == {"gridpatrol-import-read-ahead"}
     assert _helpers() == []
     with sqlite_engine.connect() as conn:
