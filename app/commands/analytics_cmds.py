@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from app.commands._common import exit_on
+
 OUT_SUFFIXES = (".csv", ".geojson", ".parquet", ".html")
 
 
@@ -194,11 +196,9 @@ def _guard(func: Callable[..., None]) -> Callable[..., None]:
         if out is not None and out.suffix.lower() not in OUT_SUFFIXES:
             click.echo(f"error: --out must end in {', '.join(OUT_SUFFIXES)}; got {out.name}", err=True)
             sys.exit(2)
-        try:
-            func(**opts)
-        except (AnalysisError, ValueError) as exc:  # EmptySelectionError, TooFewPeriodsError are ValueErrors
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+        exit_on(AnalysisError, ValueError)(func)(
+            **opts
+        )  # EmptySelectionError, TooFewPeriodsError: ValueErrors
 
     return wrapper
 

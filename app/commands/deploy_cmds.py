@@ -10,15 +10,14 @@ city's streets), else great-circle distance × ``--circuity``.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import html
 import re
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+
+from app.commands._common import exit_on
 
 TZ_OPTION = click.option(
     "--timezone", envvar="GRIDPATROL_TIMEZONE", default="Asia/Shanghai", show_default=True
@@ -58,18 +57,6 @@ def parse_duration(text: str) -> float:
         raise click.BadParameter(msg)
     h, m, s = (float(v) if v else 0.0 for v in match.groups())
     return h * 3600 + m * 60 + s
-
-
-def _guard(func: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(func)
-    def wrapper(**opts: Any) -> None:
-        try:
-            func(**opts)
-        except (DeployError, ValueError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper
 
 
 # --- inputs -----------------------------------------------------------------------------------------------
@@ -229,7 +216,7 @@ def _last_visit(tracks: Path | None, city_dir: Path | None, date: dt.date, days:
 @MODEL_OPTION
 @TZ_OPTION
 @click.option("--tiles", envvar="GRIDPATROL_TILES", default="osm", show_default=True, help="HTML base map.")
-@_guard
+@exit_on(DeployError, ValueError)
 def route_cmd(**opts: Any) -> None:
     """Suggest today's route for an inspector: the stops worth most within the shift, with reasons.
 
@@ -359,7 +346,7 @@ def _demand(city_dir: Path | None, cells, timezone: str, model: str):
 @MODEL_OPTION
 @TZ_OPTION
 @click.option("--tiles", envvar="GRIDPATROL_TILES", default="osm", show_default=True, help="HTML base map.")
-@_guard
+@exit_on(DeployError, ValueError)
 def beats_cmd(**opts: Any) -> None:
     """Cut a district into contiguous, compact patrol beats with workloads balanced within ±10 %.
 
@@ -464,7 +451,7 @@ def _beats_html(gdf, tiles: str) -> str:
 @CITY_OPTION
 @MODEL_OPTION
 @TZ_OPTION
-@_guard
+@exit_on(DeployError, ValueError)
 def staffing_cmd(**opts: Any) -> None:
     """Inspectors needed per shift and district for forecast demand and a coverage target, with a what-if.
 

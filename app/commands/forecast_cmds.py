@@ -7,7 +7,6 @@ k-ring hull of the cases), keep the complete periods only and build a by-categor
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import click
 
+from app.commands._common import exit_on
 from app.commands.analytics_cmds import AnalysisError, _selection, _write, source_options
 
 #: Leading columns of the backtest table (issue #6); more metrics follow.
@@ -40,18 +40,6 @@ def _options(func: Callable[..., None]) -> Callable[..., None]:
     for option in reversed(options):
         func = option(func)
     return func
-
-
-def _guard(func: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(func)
-    def wrapper(**opts: Any) -> None:
-        try:
-            func(**opts)
-        except (AnalysisError, ValueError) as exc:  # EmptySelectionError, TooFewPeriodsError are ValueErrors
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper
 
 
 def _cube(opts: dict[str, Any], as_of: Any = None):
@@ -107,7 +95,7 @@ def _cube(opts: dict[str, Any], as_of: Any = None):
     default=None,
     help="Hit rate vs area chart (.svg) with its table beside it (.csv). Default: <out>_curve.svg.",
 )
-@_guard
+@exit_on(AnalysisError, ValueError)  # EmptySelectionError, TooFewPeriodsError: ValueErrors
 def backtest_cmd(**opts: Any) -> None:
     """Rolling-origin backtest: hit rate, PAI, PEI at 1/2/5/10 % of the area, Poisson deviance, MAE.
 
@@ -181,7 +169,7 @@ def backtest_cmd(**opts: Any) -> None:
     help="Output by suffix: .csv, .geojson, .parquet (GeoParquet) or .html (map). Default: print the top.",
 )
 @click.option("--tiles", envvar="GRIDPATROL_TILES", default="osm", show_default=True, help="Base map (html).")
-@_guard
+@exit_on(AnalysisError, ValueError)  # EmptySelectionError, TooFewPeriodsError: ValueErrors
 def forecast_cmd(**opts: Any) -> None:
     """Expected cases per cell in the next period, ranked.
 
