@@ -66,32 +66,37 @@ def _report(
     return kpis, neglect
 
 
+def _cells_map(
+    table: pd.DataFrame, fill: pd.Series, tooltip: dict[str, str], *, tiles: str, name: str
+) -> folium.Map:
+    """A folium map of ``table``'s cells (``cell`` plus the tooltip columns, shown as text) fitted to them."""
+    polygons = cells_to_polygons(table["cell"].to_numpy()).drop(columns=["cell", "area_m2"])
+    frame = polygons.join(table.drop(columns="cell").reset_index(drop=True))
+    centre = frame.geometry.union_all().centroid
+    m = base_map(centre.y, centre.x, zoom=13, tiles=tiles)
+    cells_layer(frame, fill=fill.reset_index(drop=True), tooltip=tooltip, tiles=tiles, name=name).add_to(m)
+    return fit_to(m, frame, tiles=tiles)
+
+
 @st.cache_data(ttl=300, max_entries=8)
 def _map(
     key: str, root: str, start: dt.date, end: dt.date, freq: str, never_days: int, tiles: str, lang: str
 ) -> folium.Map:
     """The neglect map of one choice, built once: reruns hand the browser a copy with the same HTML."""
     _, neglect = _report(key, root, start, end, freq, never_days)
-    polygons = cells_to_polygons(neglect["cell"].to_numpy()).drop(columns=["cell", "area_m2"])
-    frame = polygons.join(
-        neglect.drop(columns="cell").assign(days_since_visit=neglect["days_since_visit"].round(1))
-    )
-    frame["days_since_visit"] = frame["days_since_visit"].astype(str)
-    centre = frame.geometry.union_all().centroid
-    m = base_map(centre.y, centre.x, zoom=13, tiles=tiles)
-    cells_layer(
-        frame,
-        fill=frame["neglected"].map({True: "#e31a1c", False: "#a1d99b"}),
-        tooltip={
-            "h3": "H3",
-            "inspector_id": t("inspector"),
-            "days_since_visit": t("days_since_visit"),
-            "visit_days": t("visited"),
-        },
+    tooltip = {
+        "h3": "H3",
+        "inspector_id": t("inspector"),
+        "days_since_visit": t("days_since_visit"),
+        "visit_days": t("visited"),
+    }
+    return _cells_map(
+        neglect.assign(days_since_visit=neglect["days_since_visit"].round(1).astype(str)),
+        neglect["neglected"].map({True: "#e31a1c", False: "#a1d99b"}),
+        tooltip,
         tiles=tiles,
         name="neglect",
-    ).add_to(m)
-    return fit_to(m, frame, tiles=tiles)
+    )
 
 
 st.title(t("coverage"))
@@ -181,28 +186,22 @@ def _effectiveness(key: str, root: str, start: dt.date, end: dt.date) -> tuple[p
 def _gap_map(key: str, root: str, start: dt.date, end: dt.date, tiles: str, lang: str) -> folium.Map:
     """The allocation-gap map (under / balanced / over-patrolled cells), built once per choice."""
     _, gap = _effectiveness(key, root, start, end)
-    polygons = cells_to_polygons(gap["cell"].to_numpy()).drop(columns=["cell", "area_m2"])
-    frame = polygons.join(
-        gap.drop(columns="cell").assign(
+    tooltip = {
+        "h3": "H3",
+        "status": t("gap_status"),
+        "expected": t("expected"),
+        "patrol_minutes": t("minutes"),
+    }
+    return _cells_map(
+        gap.assign(
             expected=gap["expected"].round(2).astype(str),
             patrol_minutes=gap["patrol_minutes"].round(0).astype(str),
-        )
-    )
-    centre = frame.geometry.union_all().centroid
-    m = base_map(centre.y, centre.x, zoom=13, tiles=tiles)
-    cells_layer(
-        frame,
-        fill=frame["status"].map(GAP_COLOURS).fillna("#cccccc"),
-        tooltip={
-            "h3": "H3",
-            "status": t("gap_status"),
-            "expected": t("expected"),
-            "patrol_minutes": t("minutes"),
-        },
+        ),
+        gap["status"].map(GAP_COLOURS).fillna("#cccccc"),
+        tooltip,
         tiles=tiles,
         name="allocation-gap",
-    ).add_to(m)
-    return fit_to(m, frame, tiles=tiles)
+    )
 
 
 #: under-patrolled red, balanced grey, over-patrolled blue, nothing expected nor patrolled white
