@@ -53,6 +53,10 @@ TEXT: dict[str, dict[str, str]] = {
     "no_cases": {"zh": "数据库中还没有带位置的案件。", "en": "The database holds no located cases yet."},
     "resolution": {"zh": "H3 分辨率", "en": "H3 resolution"},
     "rings": {"zh": "邻域环数 k", "en": "Neighbourhood rings k"},
+    "hotspot_areas": {
+        "zh": "热点区域（相连的热点网格，至少 3 格）",
+        "en": "Hot-spot areas (touching hot cells, 3 or more)",
+    },
     "period": {"zh": "统计周期", "en": "Period"},
     "category_class": {"zh": "案件大类", "en": "Category class"},
     "date_range": {"zh": "日期范围", "en": "Date range"},

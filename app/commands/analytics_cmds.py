@@ -273,18 +273,35 @@ def _html(cells, colour: Callable[[Any], Any], tooltip: dict[str, str], name: st
 
 @click.command(name="hotspots")
 @_analysis_options
+@click.option(
+    "--areas",
+    "areas_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the hot-spot areas (touching hot cells, most cases first) to this CSV.",
+)
+@click.option(
+    "--min-area-cells",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Smallest hot-spot area listed, in cells.",
+)
 @_guard
 def hotspots_cmd(**opts: Any) -> None:
     """Hot and cold spots of case counts: Getis-Ord Gi* (FDR-corrected classes) and Local Moran's I.
 
     Counts are summed over the selected periods and categories; rows carry h3, count, gi_z, gi_p, gi_q,
-    gi_class (hot_99 … cold_99) and lisa_quadrant / lisa_cluster / lisa_p (analytic).
+    gi_class (hot_99 … cold_99) and lisa_quadrant / lisa_cluster / lisa_p (analytic). The hot cells that
+    touch form hot-spot areas; the largest are printed, and --areas writes them all.
 
     Example: gridpatrol hotspots --category 06 --from 2026-01-01 --to 2026-03-31 --out hotspots.html
     """
+    from analytics.areas import hotspot_areas
     from analytics.hotspots import cube_hotspots, local_moran
     from analytics.weights import disk_weights
     from app.maps import GI_CLASS_COLOURS
+    from grid.cells import cells_to_strings
 
     cube = _cube(opts)
     weights = disk_weights(cube.cells, opts["k"])
@@ -295,6 +312,18 @@ def hotspots_cmd(**opts: Any) -> None:
     )
     counts = frame["gi_class"].value_counts()
     click.echo(", ".join(f"{name} {counts.get(name, 0):,}" for name in GI_CLASS_COLOURS))
+    areas = hotspot_areas(gi, min_cells=opts["min_area_cells"])
+    click.echo(f"hot-spot areas of >= {opts['min_area_cells']} cells: {len(areas):,}")
+    for row in areas.head(5).itertuples():
+        click.echo(
+            f"  {row.area}. {row.n_cells} cells, {row.count:,.0f} cases, peak {row.h3} "
+            f"(z {row.peak_z:.1f}) near {row.lat:.5f}, {row.lon:.5f}"
+        )
+    if opts["areas_out"] is not None:
+        opts["areas_out"].parent.mkdir(parents=True, exist_ok=True)
+        cells = areas["cells"].map(lambda c: " ".join(cells_to_strings(c)))
+        areas.assign(cells=cells).drop(columns="peak_cell").to_csv(opts["areas_out"], index=False)
+        click.echo(f"wrote {len(areas):,} areas to {opts['areas_out']}")
     _write(
         frame,
         opts["out"],

@@ -9,6 +9,7 @@ import folium
 import pandas as pd
 import streamlit as st
 
+from analytics.areas import hotspot_areas
 from analytics.hotspots import cube_hotspots
 from app.context import db_key, require_role
 from app.i18n import t
@@ -32,12 +33,15 @@ require_role("planner", "manager", "admin")
 
 
 @st.cache_data(ttl=300, max_entries=16)
-def _hotspots(key: str, filters: Filters, k: int) -> pd.DataFrame:
-    """The Gi* table (no polygons: the map draws cells from their ids; a download adds them)."""
+def _hotspots(key: str, filters: Filters, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Gi* table (no polygons: the map draws cells from their ids; a download adds them) and the
+    hot-spot areas of 3 cells or more."""
     cube = filtered_cube(key, filters, ring=k)
-    frame = cube_hotspots(cube, k=k).to_frame()
+    result = cube_hotspots(cube, k=k)
+    frame = result.to_frame()
     frame.insert(1, "h3", cells_to_strings(frame["cell"].to_numpy()))
-    return frame[["cell", "h3", "count", "gi_z", "gi_p", "gi_q", "gi_class"]]
+    areas = hotspot_areas(result, min_cells=3).drop(columns=["peak_cell", "cells"])
+    return frame[["cell", "h3", "count", "gi_z", "gi_p", "gi_q", "gi_class"]], areas
 
 
 def _map(shown: pd.DataFrame, res: int, tiles: str) -> folium.Map:
@@ -65,7 +69,7 @@ filters = filter_bar(cases)
 k = st.columns(3)[0].selectbox(t("rings"), [1, 2, 3], index=0)
 
 try:
-    result = _hotspots(db_key(), filters, k)
+    result, areas = _hotspots(db_key(), filters, k)
 except ValueError as exc:  # an empty selection, an unknown category …: say it, no traceback
     st.warning(str(exc))
     st.stop()
@@ -79,6 +83,8 @@ clicked = show_class_cells(
     shown, "gi_class", "not_significant", _fill, _tooltip(), res=filters.res, layer_id="hotspots"
 )
 
+st.subheader(t("hotspot_areas"))
+st.dataframe(areas.round({"peak_z": 2, "lat": 5, "lon": 5}), hide_index=True, use_container_width=True)
 table = result.sort_values("gi_z", ascending=False)
 st.dataframe(table.head(200), hide_index=True, use_container_width=True)
 downloads(table, shown, lambda: _map(shown, filters.res, tiles), "hotspots")

@@ -141,6 +141,21 @@ def test_cases_file_without_database(city, tmp_path: Path) -> None:
     assert not (tmp_path / "untouched.db").exists()
 
 
+def test_hotspot_areas_file(city, tmp_path: Path) -> None:
+    _, url, planted = city
+    areas_csv = tmp_path / "areas.csv"
+    out = tmp_path / "hot.csv"
+    result = _run(url, "hotspots", "--areas", str(areas_csv), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "hot-spot areas of >= 3 cells: " in result.output
+    areas = pd.read_csv(areas_csv, dtype={"h3": str})
+    assert areas["area"].tolist() == list(range(1, len(areas) + 1))
+    first = set(areas.loc[0, "cells"].split())
+    assert {f"{c:x}" for c in planted} <= first  # the planted cluster is the area with the most cases
+    assert areas.loc[0, "h3"] in first
+    assert (areas["n_cells"] >= 3).all()
+
+
 def test_date_filter_and_period(city, tmp_path: Path) -> None:
     _, url, _ = city
     out = tmp_path / "rec.csv"

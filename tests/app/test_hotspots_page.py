@@ -50,8 +50,14 @@ def test_planner_sees_the_planted_cluster_as_hot(app_db: Engine, login) -> None:
     assert not at.exception
     metrics = {m.label: int(m.value.replace(",", "")) for m in at.metric}
     assert metrics["hot_99"] >= 1
-    table = at.dataframe[0].value
+    areas, table = at.dataframe[0].value, at.dataframe[1].value
     busiest = table.loc[table["count"].idxmax()]
+    # the hot-spot areas: the planted cluster (120 cases) is the first, peaking in a hot-99 cell
+    assert areas.iloc[0]["area"] == 1
+    assert areas.iloc[0]["n_cells"] >= 3
+    assert areas.iloc[0]["count"] >= 100
+    assert table.set_index("h3").loc[areas.iloc[0]["h3"], "gi_class"] == "hot_99"
+    assert "cells" not in areas.columns
     assert busiest["count"] >= 50  # the planted cluster
     assert busiest["gi_class"] == "hot_99"
     assert table.iloc[0]["gi_class"] == "hot_99"  # sorted by z

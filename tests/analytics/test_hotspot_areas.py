@@ -1,0 +1,87 @@
+"""Hot-spot areas: planted blobs come out as ranked areas, cells join only when they touch, clear errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import h3
+import numpy as np
+import pytest
+
+from analytics.areas import AREA_COLUMNS, hotspot_areas
+from analytics.hotspots import gi_star
+from analytics.weights import disk_weights
+from grid.cells import grid_disk, latlng_to_cells
+
+A = int(latlng_to_cells(32.0, 120.86, 10))
+
+
+def _disk(centre: int, k: int) -> np.ndarray:
+    return np.unique(grid_disk(np.array([centre]), k)["neighbour"].to_numpy())
+
+
+def _planted() -> tuple[object, np.ndarray, np.ndarray]:
+    universe = _disk(A, 14)
+    rng = np.random.default_rng(3)
+    values = rng.poisson(1.0, universe.size).astype(float)
+    ring12 = np.sort(grid_disk(np.array([A]), 12)["neighbour"].to_numpy())
+    big, small = int(ring12[0]), int(ring12[-1])  # two centres far apart inside the universe
+    big_cells, small_cells = _disk(big, 1), _disk(small, 1)
+    values[np.isin(universe, big_cells)] = 14.0
+    values[np.isin(universe, small_cells)] = 9.0
+    return gi_star(values, disk_weights(universe, 1)), big_cells, small_cells
+
+
+def test_planted_blobs_are_the_top_areas_with_their_cases() -> None:
+    result, big_cells, small_cells = _planted()
+    areas = hotspot_areas(result, min_cells=3)
+    assert tuple(areas.columns) == AREA_COLUMNS
+    assert areas["area"].tolist() == list(range(1, len(areas) + 1))
+    first, second = areas.iloc[0], areas.iloc[1]
+    assert set(big_cells) <= set(first["cells"])
+    assert set(small_cells) <= set(second["cells"])
+    for _, row in areas.iterrows():
+        inside = np.isin(result.cells, row["cells"])
+        assert row["n_cells"] == len(row["cells"]) >= 3
+        assert row["count"] == pytest.approx(result.values[inside].sum())
+        assert row["peak_z"] == pytest.approx(result.z[inside].max())
+        assert row["peak_cell"] in row["cells"]
+        assert (result.significant[inside] & (result.z[inside] > 0)).all()
+    assert areas["count"].is_monotonic_decreasing
+    # every significant hot cell is in exactly one area once the size floor is 1
+    everything = hotspot_areas(result, min_cells=1)
+    hot = result.cells[result.significant & (result.z > 0)]
+    assert sorted(np.concatenate(everything["cells"].to_list()).tolist()) == sorted(hot.tolist())
+    assert len(everything) >= len(areas)
+
+
+def test_cells_join_only_when_they_touch() -> None:
+    """Areas follow grid distance 1 even when the Gi* weights reach 2 rings."""
+    universe = _disk(A, 4)
+    result = gi_star(np.arange(universe.size, dtype=float), disk_weights(universe, 2))
+    centre = h3.int_to_str(A)
+    one_away = h3.grid_ring(centre, 1)[0]
+    two_away = next(c for c in h3.grid_ring(centre, 2) if h3.grid_distance(c, one_away) >= 2)
+    chosen = np.isin(universe, [A, h3.str_to_int(one_away), h3.str_to_int(two_away)])
+    fake = dataclasses.replace(result, significant=chosen, z=np.where(chosen, 3.0, 0.0))
+    areas = hotspot_areas(fake)
+    assert sorted(len(c) for c in areas["cells"]) == [1, 2]
+    assert areas.loc[areas["n_cells"] == 1, "peak_cell"].item() == h3.str_to_int(two_away)
+    assert hotspot_areas(fake, min_cells=2)["n_cells"].tolist() == [2]
+
+
+def test_cold_side_and_empty_and_errors() -> None:
+    universe = _disk(A, 10)
+    values = np.full(universe.size, 4.0)
+    values[np.isin(universe, _disk(A, 2))] = 0.0
+    result = gi_star(values, disk_weights(universe, 1))
+    cold = hotspot_areas(result, side="cold", min_cells=3)
+    assert len(cold) == 1
+    assert cold.loc[0, "peak_z"] < 0
+    assert A in cold.loc[0, "cells"]
+    assert hotspot_areas(result, side="hot").empty
+    assert tuple(hotspot_areas(result, side="hot").columns) == AREA_COLUMNS
+    with pytest.raises(ValueError, match="`side` was 'warm'"):
+        hotspot_areas(result, side="warm")
+    with pytest.raises(ValueError, match="min_cells"):
+        hotspot_areas(result, min_cells=0)
