@@ -19,7 +19,7 @@ from cases.users import AuthResult
 #: Modules the analysis pages need: importing them (pandas, numba kernels, geopandas …) takes
 #: seconds on first use, so the server imports them in the background while the first user logs in.
 #: The first group (with the cases and one small Gi*) serves the planner's first page; then the rest.
-WARM_FIRST = ("analytics.cube", "analytics.hotspots", "grid.rollup")
+WARM_FIRST = ("analytics.cube", "analytics.hotspots", "grid.rollup", "app.hexmap", "cases.categories")
 WARM_LATER = (
     "altair",  # Streamlit's charts (the cell history) import it on first use: ~1.3 s
     "analytics.recurrence",
@@ -43,6 +43,13 @@ def _first_hotspots(cases: pd.DataFrame) -> None:
         cube_hotspots(build_cube(head, universe_from_cases(head, 9, k=1)), k=1).to_geodataframe()
 
 
+def _first_chart() -> None:
+    """Build one small Altair chart: its first one compiles the Vega-Lite schema validators (~0.5 s)."""
+    import altair as alt
+
+    alt.Chart(pd.DataFrame({"x": [1], "y": [1]})).mark_bar().encode(x="x", y="y").to_dict()
+
+
 @st.cache_resource
 def warm_up() -> threading.Thread:
     """Start (once per server process) a daemon thread that imports :data:`WARM_FIRST`, reads the cases
@@ -56,6 +63,7 @@ def warm_up() -> threading.Thread:
             _first_hotspots(case_frame(db_key()))
         for name in WARM_LATER:
             importlib.import_module(name)
+        _first_chart()
 
     thread = threading.Thread(target=run, name="gridpatrol-warm-up", daemon=True)
     thread.start()

@@ -52,6 +52,11 @@ TEXT: dict[str, dict[str, str]] = {
     "hotspots": {"zh": "热点分析", "en": "Hot spots"},
     "no_cases": {"zh": "数据库中还没有带位置的案件。", "en": "The database holds no located cases yet."},
     "resolution": {"zh": "H3 分辨率", "en": "H3 resolution"},
+    "recent_cases": {
+        "zh": "最近的案件：近 7 天的网格分布，近 4 周的每日案件数",
+        "en": "Latest cases: where in the last 7 days, per day over the last 4 weeks",
+    },
+    "date": {"zh": "日期", "en": "date"},
     "rings": {"zh": "邻域环数 k", "en": "Neighbourhood rings k"},
     "hotspot_areas": {
         "zh": "热点区域（相连的热点网格，至少 3 格）",

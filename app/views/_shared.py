@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
-from streamlit_folium import st_folium
 
 from analytics.cube import CaseCube, build_cube, universe_from_cases
 from app.context import case_frame, db_key, engine
@@ -165,6 +164,8 @@ def show_map(m: folium.Map, *, key: str, height: int = 560) -> tuple[float, floa
 
     Only ``last_clicked`` comes back from the browser, so panning and zooming do not rerun the page.
     """
+    from streamlit_folium import st_folium  # here: the deck.gl pages need not import it (~0.2 s)
+
     state = st_folium(
         localize_assets(m),
         height=height,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -67,3 +68,19 @@ def test_logout(login) -> None:
     at.sidebar.button[0].click().run()
     assert not at.metric
     assert len(at.text_input) == 2
+
+
+def test_city_overview_for_city_roles_only(city, login) -> None:
+    """Planners, managers and admins see where the last week's cases are and the cases per day; an
+    inspector, who sees only their own cells, does not get the city-wide map."""
+    at = login("planner")
+    assert not at.exception
+    (chart,) = at.get("deck_gl_json_chart")
+    (layer,) = json.loads(chart.proto.json)["layers"]
+    assert layer["@@type"] == "H3HexagonLayer"
+    assert sum(row["count"] for row in layer["data"]) > 0
+    assert at.get("vega_lite_chart")  # the cases per day
+    at = login("inspector")
+    assert not at.exception
+    assert not at.get("deck_gl_json_chart")
+    assert not at.get("vega_lite_chart")

@@ -133,7 +133,8 @@ def serve_app(data_dir: Path, *, tiles: str = "none", startup_s: float = 60) -> 
 #: of the driver's polling. Installed before the app's scripts run (:func:`login`).
 TIMELINE_JS = """
 window.__gpTimeline = {presses: [], draws: []};
-document.addEventListener('pointerdown', () => window.__gpTimeline.presses.push(performance.now()), true);
+// the event's own time stamp: when the browser received the press, even if the page was busy then
+document.addEventListener('pointerdown', (e) => window.__gpTimeline.presses.push(e.timeStamp), true);
 for (const proto of [WebGLRenderingContext.prototype, WebGL2RenderingContext.prototype]) {
   for (const name of ['drawArrays', 'drawElements', 'drawArraysInstanced', 'drawElementsInstanced']) {
     const draw = proto[name];
@@ -262,6 +263,22 @@ def wait_drawn(browser, *, quiet_s: float = 0.6, timeout: float = 120) -> None:
     const tl = window.__gpTimeline, press = tl.presses[tl.presses.length - 1];
     const after = tl.draws.filter(d => press !== undefined && d[0] >= press);
     return after.length ? performance.now() - after[after.length - 1][1] : -1;
+    """
+
+    def settled(driver) -> bool:
+        if driver.find_elements(By.CSS_SELECTOR, RUNNING):
+            return False
+        return driver.execute_script(script) >= quiet_s * 1000.0
+
+    WebDriverWait(browser, timeout, poll_frequency=0.1).until(settled)
+
+
+def wait_quiet(browser, *, quiet_s: float = 0.6, timeout: float = 120) -> None:
+    """Wait until the script run is over and no WebGL draw happened for ``quiet_s`` (:data:`TIMELINE_JS`):
+    the page has loaded what it shows, as a person would see it before their next click."""
+    script = """
+    const draws = window.__gpTimeline.draws;
+    return draws.length ? performance.now() - draws[draws.length - 1][1] : 1e9;
     """
 
     def settled(driver) -> bool:

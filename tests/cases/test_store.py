@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cases.db import alembic_config, init_db, make_engine, schema_revision
 from cases.models import Base, Case, CaseEvent, Inspector
-from cases.store import table_counts
+from cases.store import recent_activity, table_counts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -176,3 +176,39 @@ def test_load_case_frame_reads_the_same_instants_and_values_on_both_backends(sto
     some = load_case_frame(store_engine, columns=("case_id", "cell", "reported_at"))
     assert list(some.columns) == ["case_id", "cell", "reported_at"]
     assert len(some) == 2
+
+
+def test_recent_activity_counts_local_days_and_last_week_cells(store_engine: Engine) -> None:
+    """Relative to the newest case; days are Shanghai days (16:30 UTC is the next local day)."""
+    a, b = 622351985017159679, 622351984090972159
+    times_and_cells = [
+        (dt.datetime(2026, 3, 31, 16, 30, tzinfo=dt.UTC), a),  # local 1 April: the newest day
+        (dt.datetime(2026, 3, 31, 15, 0, tzinfo=dt.UTC), a),  # local 31 March, 23:00
+        (dt.datetime(2026, 3, 26, 1, 0, tzinfo=dt.UTC), b),  # local 26 March: day 7 back, on the map
+        (dt.datetime(2026, 3, 25, 1, 0, tzinfo=dt.UTC), b),  # local 25 March: off the map, in the chart
+        (dt.datetime(2026, 3, 30, 1, 0, tzinfo=dt.UTC), None),  # not located: chart only
+        (dt.datetime(2026, 1, 1, 1, 0, tzinfo=dt.UTC), a),  # months before: neither
+    ]
+    with Session(store_engine) as session:
+        session.add_all(
+            _case(f"R{i}", reported_at=when, cell=cell, lat=None if cell is None else 32.015)
+            for i, (when, cell) in enumerate(times_and_cells)
+        )
+        session.commit()
+    cells, daily = recent_activity(store_engine, days=28, map_days=7)
+    assert cells.to_dict("list") == {"cell": [a, b], "count": [2, 1]}
+    assert len(daily) == 28
+    assert daily["day"].iloc[-1] == dt.date(2026, 4, 1)
+    by_day = dict(zip(daily["day"], daily["count"], strict=True))
+    assert by_day[dt.date(2026, 4, 1)] == 1
+    assert by_day[dt.date(2026, 3, 31)] == 1
+    assert by_day[dt.date(2026, 3, 30)] == 1
+    assert by_day[dt.date(2026, 3, 25)] == 1
+    assert daily["count"].sum() == 5
+
+
+def test_recent_activity_of_an_empty_store(store_engine: Engine) -> None:
+    cells, daily = recent_activity(store_engine)
+    assert cells.empty
+    assert daily.empty
+    assert list(cells.columns) == ["cell", "count"]
