@@ -17,6 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 OUT = REPO_ROOT / "docs" / "screenshots"
 #: page url path → (demo user, navigation title, whether it has a map)
 VIEWS = {
+    "home": ("demo-planner", "概览", True),  # the page after login: no navigation
     "my_grid": ("demo-inspector", "我的网格", True),
     "hotspots": ("demo-planner", "热点分析", True),
     "forecast": ("demo-planner", "风险预测", True),
@@ -56,8 +57,9 @@ def main(data_dir: Path) -> None:
             with driver.chromium(window="1400,900") as browser:
                 driver.login(browser, url, user, passwords[user])
                 WebDriverWait(browser, 60).until(ec.presence_of_element_located(driver.METRIC))
-                browser.find_element(By.XPATH, f"//a[contains(., '{title}')]").click()
-                WebDriverWait(browser, 60).until(ec.url_contains(page))
+                if page != "home":
+                    browser.find_element(By.XPATH, f"//a[contains(., '{title}')]").click()
+                    WebDriverWait(browser, 60).until(ec.url_contains(page))
                 if has_map:
                     driver.map_painted(browser, timeout=180)
                 else:
