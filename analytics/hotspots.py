@@ -345,7 +345,8 @@ def local_moran(
     lag = w @ z
     i_stat = (n - 1) * z * lag / den
     expected, variance = _moran_moments(z, card, n)
-    zi = (i_stat - expected) / np.sqrt(variance)
+    # a cell without neighbours in the universe has variance 0: its z is NaN, as in esda (no 0/0 warning)
+    zi = np.divide(i_stat - expected, np.sqrt(variance), out=np.full(n, np.nan), where=variance > 0)
     p = two_sided_p(zi)
     p_sim = sims = None
     if permutations:

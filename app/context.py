@@ -44,7 +44,7 @@ def _first_hotspots(cases: pd.DataFrame) -> None:
 
 
 def _first_chart() -> None:
-    """Build one small Altair chart: its first one compiles the Vega-Lite schema validators (~0.5 s)."""
+    """Build one small Altair chart: the first one in a process sets up Vega-Lite's schema validation."""
     import altair as alt
 
     alt.Chart(pd.DataFrame({"x": [1], "y": [1]})).mark_bar().encode(x="x", y="y").to_dict()

@@ -74,7 +74,12 @@ def grid_build_cmd(areas_file: Path, level: str, res: int, rule: str, crs: str, 
     if suffix == ".parquet":
         cells.to_parquet(out)
     elif suffix == ".csv":
-        frame = cells.assign(h3=cells_to_strings(cells["cell"].to_numpy()), geometry=cells.geometry.to_wkt())
+        import pandas as pd
+
+        # a plain table: WKT text in the geometry column (a GeoDataFrame warns that it is not geometry)
+        frame = pd.DataFrame(cells).assign(
+            h3=cells_to_strings(cells["cell"].to_numpy()), geometry=cells.geometry.to_wkt()
+        )
         frame.to_csv(out, index=False)
     else:
         cells.assign(h3=cells_to_strings(cells["cell"].to_numpy())).to_file(out, driver="GeoJSON")
