@@ -157,7 +157,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             from selenium.webdriver.support.ui import WebDriverWait
 
             WebDriverWait(browser, 60).until(ec.presence_of_element_located(driver.METRIC))
-            driver.wait_quiet(browser)  # the overview drawn (its map and chart), as a person would see it
+            driver.wait_drawn(browser, after_press=False)  # the overview drawn, as a person sees it
             timings.append(
                 (
                     "navigate → map drawn (first visit)",
@@ -166,7 +166,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             )
             browser.find_element(By.XPATH, "//a[contains(., '概览')]").click()
             WebDriverWait(browser, 60).until(ec.presence_of_element_located(driver.METRIC))
-            driver.wait_quiet(browser)  # the overview drawn (its map and chart), as a person would see it
+            driver.wait_drawn(browser, after_press=False)  # the overview drawn, as a person sees it
             timings.append(
                 ("navigate → map drawn (cached)", *_timed_navigation(driver, browser, "热点分析", "hotspots"))
             )

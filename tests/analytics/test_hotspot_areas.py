@@ -24,8 +24,11 @@ def _planted() -> tuple[object, np.ndarray, np.ndarray]:
     universe = _disk(A, 14)
     rng = np.random.default_rng(3)
     values = rng.poisson(1.0, universe.size).astype(float)
-    ring12 = np.sort(grid_disk(np.array([A]), 12)["neighbour"].to_numpy())
-    big, small = int(ring12[0]), int(ring12[-1])  # two centres far apart inside the universe
+    # two centres on opposite sides of the ring 10 steps out: 20 steps apart, well inside the universe
+    ring = h3.grid_ring(h3.int_to_str(A), 10)
+    far = max(ring, key=lambda c: h3.grid_distance(ring[0], c))
+    big, small = h3.str_to_int(ring[0]), h3.str_to_int(far)
+    assert h3.grid_distance(ring[0], far) >= 15
     big_cells, small_cells = _disk(big, 1), _disk(small, 1)
     values[np.isin(universe, big_cells)] = 14.0
     values[np.isin(universe, small_cells)] = 9.0

@@ -255,12 +255,17 @@ def clear_timeline(browser) -> None:
     browser.execute_script("window.__gpTimeline.presses = []; window.__gpTimeline.draws = [];")
 
 
-def wait_drawn(browser, *, quiet_s: float = 0.6, timeout: float = 120) -> None:
-    """Wait until the script run is over and no WebGL draw happened for ``quiet_s`` after one that followed
-    the last pointer press (:data:`TIMELINE_JS`). Polls with a small script, never with screenshots: a
-    screenshot makes headless Chromium composite a frame, which would slow down the page being measured."""
+def wait_drawn(browser, *, after_press: bool = True, quiet_s: float = 0.6, timeout: float = 120) -> None:
+    """Wait until the script run is over and no WebGL draw happened for ``quiet_s`` (:data:`TIMELINE_JS`).
+
+    With ``after_press``, a draw must have followed the last pointer press (the new map); without, the page
+    has simply settled (what it shows is drawn, as a person would see it before their next click). Polls
+    with a small script, never with screenshots: a screenshot makes headless Chromium composite a frame,
+    which would slow down the page being measured.
+    """
     script = """
     const tl = window.__gpTimeline, press = tl.presses[tl.presses.length - 1];
+    if (!arguments[0]) return tl.draws.length ? performance.now() - tl.draws[tl.draws.length - 1][1] : 1e9;
     const after = tl.draws.filter(d => press !== undefined && d[0] >= press);
     return after.length ? performance.now() - after[after.length - 1][1] : -1;
     """
@@ -268,23 +273,7 @@ def wait_drawn(browser, *, quiet_s: float = 0.6, timeout: float = 120) -> None:
     def settled(driver) -> bool:
         if driver.find_elements(By.CSS_SELECTOR, RUNNING):
             return False
-        return driver.execute_script(script) >= quiet_s * 1000.0
-
-    WebDriverWait(browser, timeout, poll_frequency=0.1).until(settled)
-
-
-def wait_quiet(browser, *, quiet_s: float = 0.6, timeout: float = 120) -> None:
-    """Wait until the script run is over and no WebGL draw happened for ``quiet_s`` (:data:`TIMELINE_JS`):
-    the page has loaded what it shows, as a person would see it before their next click."""
-    script = """
-    const draws = window.__gpTimeline.draws;
-    return draws.length ? performance.now() - draws[draws.length - 1][1] : 1e9;
-    """
-
-    def settled(driver) -> bool:
-        if driver.find_elements(By.CSS_SELECTOR, RUNNING):
-            return False
-        return driver.execute_script(script) >= quiet_s * 1000.0
+        return driver.execute_script(script, after_press) >= quiet_s * 1000.0
 
     WebDriverWait(browser, timeout, poll_frequency=0.1).until(settled)
 
