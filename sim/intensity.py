@@ -40,6 +40,9 @@ _GROUP_LU: dict[str, tuple[float, ...]] = {
     "garbage": (2.0, 3.0, 2.0, 1.0, 1.0, 1.0, 0.5),
     "parking": (3.0, 3.0, 2.0, 1.0, 0.3, 0.7, 0.5),
     "works": (0.3, 0.1, 0.3, 2.0, 1.0, 1.0, 0.2),
+    # 积存垃圾渣土: large or long-standing piles, often mixed with muck, so they gather where building
+    # and demolition go on (works sites, the urban fringe, yards), not where most people live
+    "muck": (1.5, 1.5, 1.0, 2.5, 4.0, 2.0, 0.5),
     "green": (1.0, 0.3, 1.5, 1.0, 0.3, 0.3, 6.0),
     "building": (2.0, 1.0, 2.0, 1.0, 0.3, 1.0, 0.3),
     "infra": (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
@@ -53,7 +56,7 @@ _GROUP_OF = {
     "07001": "ads",
     "07003": "ads",
     "06010": "garbage",
-    "06011": "garbage",
+    "06011": "muck",
     "06012": "garbage",
     "06042": "garbage",
     "06036": "garbage",
@@ -177,7 +180,7 @@ def _curve(code: str, doy: np.ndarray, ice: np.ndarray) -> np.ndarray:
     group = _GROUP_OF.get(code, "infra")
     if group in ("garbage", "green", "vending"):
         return 1.0 + 0.35 * summer
-    if group == "works":
+    if group in ("works", "muck"):
         return 1.0 + 0.2 * np.sin(2 * np.pi * (doy - 60) / 365)
     return 1.0 + 0.1 * np.cos(2 * np.pi * (doy - 15) / 365)
 
