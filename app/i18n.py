@@ -62,6 +62,12 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "热点区域（相连的热点网格，至少 3 格）",
         "en": "Hot-spot areas (touching hot cells, 3 or more)",
     },
+    "hotspot_areas_help": {
+        "zh": "trend：该区域占全部案件比例的 Mann–Kendall 趋势"
+        "（rising 上升 / falling 下降 / steady 平稳，p ≤ 0.05），全市案件量和季节变化不计入",
+        "en": "trend: Mann–Kendall trend of the area's share of all cases per period (rising / falling / "
+        "steady at p ≤ 0.05); the city's volume and seasons do not count",
+    },
     "period": {"zh": "统计周期", "en": "Period"},
     "category_class": {"zh": "案件大类", "en": "Category class"},
     "date_range": {"zh": "日期范围", "en": "Date range"},

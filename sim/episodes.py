@@ -18,7 +18,10 @@ sites; the background of those categories is reduced by the same share (:mod:`si
 category mix and ``cases_per_day`` are unchanged. Sites start as a Poisson process in time (also before
 day 0, so the first day already has its share of running sites), last a uniform number of days, sit at a
 cell drawn by the category's land-use × street × population affinity, and cover that cell (``radius_m`` 0)
-or the street cells within ``radius_m`` (centre weight 1, others 0.4). While a site runs it adds
+or the street cells within ``radius_m`` (centre weight 1, others 0.4). A site never covers a cell of a
+planted hot spot (:mod:`sim.hotspots`) of one of its categories: a planted spot's pattern is the truth the
+analytics are checked against, and a night market dropped onto the intensifying night-life street would
+hide its trend. While a site runs it adds
 ``cases_per_week`` (split over its categories by their episode volume) × the category's weekly and seasonal
 factor × a profile: ``flat``, or ``growing`` (0.25 → 1.75 of the mean, then cleared at once).
 """
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from sim.config import DemoConfig
 from sim.geography import Geography
@@ -116,8 +120,21 @@ def _footprint(geo: Geography, centre: int, radius_m: float) -> tuple[np.ndarray
     return cells, w / w.sum()
 
 
+def _reaches(geo: Geography, targets: npt.NDArray[np.bool_], radius_m: float) -> npt.NDArray[np.bool_]:
+    """Cells whose footprint of ``radius_m`` would cover one of the ``targets`` cells."""
+    if not targets.any():
+        return np.zeros(targets.size, dtype=bool)
+    xy = geo.cells[["x", "y"]].to_numpy()
+    distance, _ = cKDTree(xy[targets]).query(xy, k=1)
+    return distance <= radius_m
+
+
 def plant_episodes(
-    geo: Geography, cfg: DemoConfig, affinity: npt.NDArray[np.float64], rng: np.random.Generator
+    geo: Geography,
+    cfg: DemoConfig,
+    affinity: npt.NDArray[np.float64],
+    rng: np.random.Generator,
+    planted: npt.NDArray[np.bool_] | None = None,
 ) -> Episodes:
     """Draw the episode sites of the period for every kind of ``cfg.episodes``.
 
@@ -132,6 +149,9 @@ def plant_episodes(
         proportionally to the column of its kind's largest category.
     rng
         Random generator (a stream of its own, so a run without episodes is unchanged).
+    planted : ndarray of bool, shape (n_cells, n_cat), optional
+        The cells of the planted hot spots per category; no site's footprint covers one of them in one of
+        the site's categories.
     """
     codes = cfg.category_codes
     shares = cfg.category_shares
@@ -156,6 +176,8 @@ def plant_episodes(
         s, length = s[keep], length[keep]
         main = idx[np.argmax(vol)]
         weight = affinity[:, main] * (geo.cells["street_m"].to_numpy() > 0)
+        if planted is not None:
+            weight = weight * ~_reaches(geo, planted[:, idx].any(axis=1), radius_m)
         centres = rng.choice(len(weight), size=s.size, p=weight / weight.sum())
         split = per_day * vol / vol.sum()
         for centre, a, b in zip(centres, s, s + length, strict=True):

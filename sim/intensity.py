@@ -216,7 +216,10 @@ def build_intensity(geo: Geography, cfg: DemoConfig, rng: np.random.Generator) -
     aff = affinity(geo, cfg)
     hotspots = plant_hotspots(geo, cfg, rng)
     # episodes draw from a stream of their own: a run without them is byte-identical to one before them
-    episodes = plant_episodes(geo, cfg, aff, np.random.default_rng([cfg.seed, 0xE915]))
+    planted = np.zeros(aff.shape, dtype=bool)
+    for h in hotspots:
+        planted[h.cells, h.category] = True
+    episodes = plant_episodes(geo, cfg, aff, np.random.default_rng([cfg.seed, 0xE915]), planted)
     return Intensity(aff, total, branching, hotspots, episodes, factor, eps)
 
 

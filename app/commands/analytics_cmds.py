@@ -293,11 +293,12 @@ def hotspots_cmd(**opts: Any) -> None:
 
     Counts are summed over the selected periods and categories; rows carry h3, count, gi_z, gi_p, gi_q,
     gi_class (hot_99 … cold_99) and lisa_quadrant / lisa_cluster / lisa_p (analytic). The hot cells that
-    touch form hot-spot areas; the largest are printed, and --areas writes them all.
+    touch form hot-spot areas, each with its trend (its share of the cases per period rising, falling or
+    steady, from 4 periods on); the largest are printed, and --areas writes them all.
 
     Example: gridpatrol hotspots --category 06 --from 2026-01-01 --to 2026-03-31 --out hotspots.html
     """
-    from analytics.areas import hotspot_areas
+    from analytics.areas import MIN_TREND_PERIODS, area_trends, hotspot_areas
     from analytics.hotspots import cube_hotspots, local_moran
     from analytics.weights import disk_weights
     from app.maps import GI_CLASS_COLOURS
@@ -313,11 +314,14 @@ def hotspots_cmd(**opts: Any) -> None:
     counts = frame["gi_class"].value_counts()
     click.echo(", ".join(f"{name} {counts.get(name, 0):,}" for name in GI_CLASS_COLOURS))
     areas = hotspot_areas(gi, min_cells=opts["min_area_cells"])
+    if cube.counts.shape[1] >= MIN_TREND_PERIODS:
+        areas = area_trends(areas, cube)
     click.echo(f"hot-spot areas of >= {opts['min_area_cells']} cells: {len(areas):,}")
     for row in areas.head(5).itertuples():
+        trend = f", {row.trend} (τ {row.trend_tau:+.2f})" if "trend" in areas.columns else ""
         click.echo(
             f"  {row.area}. {row.n_cells} cells, {row.count:,.0f} cases, peak {row.h3} "
-            f"(z {row.peak_z:.1f}) near {row.lat:.5f}, {row.lon:.5f}"
+            f"(z {row.peak_z:.1f}) near {row.lat:.5f}, {row.lon:.5f}{trend}"
         )
     if opts["areas_out"] is not None:
         opts["areas_out"].parent.mkdir(parents=True, exist_ok=True)

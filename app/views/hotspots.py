@@ -9,7 +9,7 @@ import folium
 import pandas as pd
 import streamlit as st
 
-from analytics.areas import hotspot_areas
+from analytics.areas import MIN_TREND_PERIODS, area_trends, hotspot_areas
 from analytics.hotspots import cube_hotspots
 from app.context import db_key, require_role
 from app.i18n import t
@@ -35,12 +35,15 @@ require_role("planner", "manager", "admin")
 @st.cache_data(ttl=300, max_entries=16)
 def _hotspots(key: str, filters: Filters, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The Gi* table (no polygons: the map draws cells from their ids; a download adds them) and the
-    hot-spot areas of 3 cells or more."""
+    hot-spot areas of 3 cells or more, with their trends when the range has enough periods."""
     cube = filtered_cube(key, filters, ring=k)
     result = cube_hotspots(cube, k=k)
     frame = result.to_frame()
     frame.insert(1, "h3", cells_to_strings(frame["cell"].to_numpy()))
-    areas = hotspot_areas(result, min_cells=3).drop(columns=["peak_cell", "cells"])
+    areas = hotspot_areas(result, min_cells=3)
+    if cube.counts.shape[1] >= MIN_TREND_PERIODS:
+        areas = area_trends(areas, cube)
+    areas = areas.drop(columns=["peak_cell", "cells"])
     return frame[["cell", "h3", "count", "gi_z", "gi_p", "gi_q", "gi_class"]], areas
 
 
@@ -84,7 +87,12 @@ clicked = show_class_cells(
 )
 
 st.subheader(t("hotspot_areas"))
-st.dataframe(areas.round({"peak_z": 2, "lat": 5, "lon": 5}), hide_index=True, use_container_width=True)
+st.caption(t("hotspot_areas_help"))
+st.dataframe(
+    areas.round({"peak_z": 2, "lat": 5, "lon": 5, "trend_tau": 2, "trend_p": 4}),
+    hide_index=True,
+    use_container_width=True,
+)
 table = result.sort_values("gi_z", ascending=False)
 st.dataframe(table.head(200), hide_index=True, use_container_width=True)
 downloads(table, shown, lambda: _map(shown, filters.res, tiles), "hotspots")

@@ -154,6 +154,14 @@ def test_hotspot_areas_file(city, tmp_path: Path) -> None:
     assert {f"{c:x}" for c in planted} <= first  # the planted cluster is the area with the most cases
     assert areas.loc[0, "h3"] in first
     assert (areas["n_cells"] >= 3).all()
+    # 6 cases a week in each planted cell all along: its share of the cases is steady
+    assert areas.loc[0, "trend"] == "steady"
+    assert "steady (τ " in result.output
+    assert set(areas["trend"]) <= {"rising", "falling", "steady"}
+    # two weeks are too few for a trend: the areas come without one
+    short = _run(url, "hotspots", "--from", "2026-01-05", "--to", "2026-01-18", "--areas", str(areas_csv))
+    assert short.exit_code == 0, short.output
+    assert "trend" not in pd.read_csv(areas_csv).columns
 
 
 def test_date_filter_and_period(city, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Hot-spot areas: planted blobs come out as ranked areas, cells join only when they touch, clear errors."""
+"""Hot-spot areas: planted blobs come out as ranked areas, cells join only when they touch, their trends
+(rising, falling, steady, whatever the season), clear errors."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import dataclasses
 
 import h3
 import numpy as np
+import pandas as pd
 import pytest
 
-from analytics.areas import AREA_COLUMNS, hotspot_areas
+from analytics._validate import TooFewPeriodsError
+from analytics.areas import AREA_COLUMNS, TREND_COLUMNS, area_trends, hotspot_areas
+from analytics.cube import CaseCube
+from analytics.emerging import mann_kendall
 from analytics.hotspots import gi_star
 from analytics.weights import disk_weights
-from grid.cells import grid_disk, latlng_to_cells
+from grid.cells import cells_to_parents, grid_disk, latlng_to_cells
 
 A = int(latlng_to_cells(32.0, 120.86, 10))
 
@@ -88,3 +93,58 @@ def test_cold_side_and_empty_and_errors() -> None:
         hotspot_areas(result, side="warm")
     with pytest.raises(ValueError, match="min_cells"):
         hotspot_areas(result, min_cells=0)
+
+
+def _trend_cube() -> tuple[CaseCube, dict[str, np.ndarray]]:
+    """20 weeks over a 14-ring disk: a Poisson background and three blobs of 7 cells, one growing from 2 to
+    12 cases a cell a week, one fading from 12 to 2, one steady at 7; the whole city's reporting grows from
+    ×0.6 to ×1.6 over the weeks, which must not read as the areas' trend."""
+    universe = _disk(A, 14)
+    ring = h3.grid_ring(h3.int_to_str(A), 9)
+    centres = [h3.str_to_int(ring[i]) for i in (0, len(ring) // 3, 2 * len(ring) // 3)]
+    blobs = dict(zip(("rising", "falling", "steady"), (_disk(c, 1) for c in centres), strict=True))
+    weeks = 20
+    rng = np.random.default_rng(11)
+    season = np.linspace(0.6, 1.6, weeks)
+    rate = np.full((universe.size, weeks), 0.5)
+    ramp = np.linspace(2.0, 12.0, weeks)
+    rate[np.isin(universe, blobs["rising"])] = ramp
+    rate[np.isin(universe, blobs["falling"])] = ramp[::-1]
+    rate[np.isin(universe, blobs["steady"])] = 7.0
+    counts = rng.poisson(rate * season[None, :])[:, :, None].astype(np.int64)
+    periods = pd.period_range("2025-01-06", periods=weeks, freq="W-SUN")
+    cube = CaseCube(counts, universe, periods, ("count",), 10, "week", "Asia/Shanghai", int(counts.sum()))
+    return cube, blobs
+
+
+def test_area_trends_read_the_share_not_the_season() -> None:
+    cube, blobs = _trend_cube()
+    result = gi_star(cube.cell_totals().astype(float), disk_weights(cube.cells, 1))
+    areas = area_trends(hotspot_areas(result, min_cells=3), cube)
+    assert tuple(areas.columns) == AREA_COLUMNS + TREND_COLUMNS
+    for expected, cells in blobs.items():
+        row = areas[areas["cells"].map(lambda c, cells=cells: bool(np.isin(cells, c).all()))]
+        assert len(row) == 1, expected
+        assert row["trend"].iloc[0] == expected
+        assert (row["trend_tau"].iloc[0] > 0.5) == (expected == "rising")
+        assert (row["trend_tau"].iloc[0] < -0.5) == (expected == "falling")
+    # the steady area's count does rise with the city's reporting; its share does not
+    steady = np.isin(cube.cells, blobs["steady"])
+    _, _, z, p = mann_kendall(cube.total()[steady].sum(axis=0)[None, :])
+    assert z[0] > 0
+    assert p[0] < 0.01
+
+
+def test_area_trends_errors_and_empty() -> None:
+    cube, _ = _trend_cube()
+    result = gi_star(cube.cell_totals().astype(float), disk_weights(cube.cells, 1))
+    areas = hotspot_areas(result, min_cells=3)
+    short = dataclasses.replace(cube, counts=cube.counts[:, :3], periods=cube.periods[:3])
+    with pytest.raises(TooFewPeriodsError, match="too few periods for a trend"):
+        area_trends(areas, short)
+    coarse = areas.assign(cells=areas["cells"].map(lambda c: np.unique(cells_to_parents(c, 9))))
+    with pytest.raises(ValueError, match="resolution mismatch"):
+        area_trends(coarse, cube)
+    empty = area_trends(areas.iloc[:0], cube)
+    assert empty.empty
+    assert tuple(empty.columns) == AREA_COLUMNS + TREND_COLUMNS

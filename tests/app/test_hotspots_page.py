@@ -58,6 +58,9 @@ def test_planner_sees_the_planted_cluster_as_hot(app_db: Engine, login) -> None:
     assert areas.iloc[0]["count"] >= 100
     assert table.set_index("h3").loc[areas.iloc[0]["h3"], "gi_class"] == "hot_99"
     assert "cells" not in areas.columns
+    # its cases are spread evenly over the 12 weeks: its share of the cases neither rises nor falls
+    assert areas.iloc[0]["trend"] == "steady"
+    assert -0.5 < areas.iloc[0]["trend_tau"] < 0.5
     assert busiest["count"] >= 50  # the planted cluster
     assert busiest["gi_class"] == "hot_99"
     assert table.iloc[0]["gi_class"] == "hot_99"  # sorted by z

@@ -51,6 +51,26 @@ def test_site_process_delivers_the_configured_volume(city: DemoCity) -> None:
     assert (per_day[~on] == 0).all()
 
 
+def test_episodes_keep_off_the_planted_hot_spots_of_their_categories(city: DemoCity) -> None:
+    inten = city.intensity
+    episodes = inten.episodes
+    assert episodes is not None
+    planted = np.zeros(inten.affinity.shape, dtype=bool)
+    for h in inten.hotspots:
+        planted[h.cells, h.category] = True
+    assert planted.any()
+    # every category a site serves, at every cell it covers
+    served = pd.DataFrame({"site": episodes.comp_site, "cat": episodes.comp_cat}).drop_duplicates()
+    covered = pd.DataFrame({"site": episodes.comp_site, "cell": episodes.comp_cell}).drop_duplicates()
+    pairs = covered.merge(served, on="site")
+    assert len(pairs) > 0
+    assert not planted[pairs["cell"].to_numpy(), pairs["cat"].to_numpy()].any()
+    # without the mask some sites would land there (the night-life street draws vending pitches)
+    rng = np.random.default_rng([city.config.seed, 0xE915])
+    unmasked = plant_episodes(city.geography, city.config, inten.affinity, rng)
+    assert planted[unmasked.comp_cell, unmasked.comp_cat].any()
+
+
 def test_intensity_includes_the_episodes(city: DemoCity) -> None:
     inten = city.intensity
     eps = episode_shares(city.config)
