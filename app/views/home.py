@@ -69,8 +69,11 @@ st.title(t("app_title"))
 st.caption(t("tagline"))
 st.subheader(t("holds"))
 counts = _counts(db_key())
-for column, (table, count) in zip(st.columns(len(counts)), counts.items(), strict=True):
-    column.metric(label(TABLE_LABELS, table), f"{count:,}")
+items = list(counts.items())
+for start in range(0, len(items), 4):  # 4 a row: seven in one row cut a million-row count off at 1400 px
+    row = items[start : start + 4]
+    for column, (table, count) in zip(st.columns(4)[: len(row)], row, strict=True):
+        column.metric(label(TABLE_LABELS, table), f"{count:,}")
 user = current_user()
 if user is not None and user.role in CITY_ROLES:
     _city_overview()
