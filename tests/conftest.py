@@ -13,12 +13,14 @@ from sqlalchemy.engine import Engine
 from cases.db import init_db, make_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+#: The public datasets (``../shared/datasets`` beside the repository, or ``GRIDPATROL_DATASETS``, e.g. from a
+#: git worktree elsewhere); a test that needs one skips with the reason when it is absent.
+SHARED_DATASETS = Path(os.environ.get("GRIDPATROL_DATASETS") or REPO_ROOT.parent / "shared" / "datasets")
 PG_URL_ENV = "GRIDPATROL_TEST_PG_URL"
 
 
 def shared_dataset(name: str) -> Path:
-    """Path of ``../shared/datasets/<name>``; skips the test with the reason when it is absent."""
+    """Path of ``SHARED_DATASETS / name``; skips the test with the reason when it is absent."""
     path = SHARED_DATASETS / name
     if not path.exists():
         pytest.skip(f"dataset {name} not found at {path} (the shared datasets are not on this machine)")

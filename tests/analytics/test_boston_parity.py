@@ -9,7 +9,6 @@ Local Moran's I, its moments and quadrants likewise; permutation p-values agree 
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,11 +22,12 @@ from cases.db import init_db, make_engine
 from cases.importing import import_cases
 from cases.mapping import load_mapping
 from grid.cells import cells_to_parents, grid_disk
+from tests.conftest import SHARED_DATASETS
 
 esda = pytest.importorskip("esda")
 libpysal = pytest.importorskip("libpysal")
 
-BOSTON = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "boston311_2015"
+BOSTON = SHARED_DATASETS / "boston311_2015"
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
 

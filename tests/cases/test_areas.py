@@ -23,8 +23,9 @@ from cases.models import Area, ImportBatch, QuarantineRow
 from cases.report import QUARANTINE_COLUMNS
 from grid import areas as grid_areas
 from grid.coords import wgs84_to_gcj02
+from tests.conftest import SHARED_DATASETS
 
-NANTONG_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "nantong_admin"
+NANTONG_DIR = SHARED_DATASETS / "nantong_admin"
 NANTONG_2021 = NANTONG_DIR / "nantong_320600_districts_datav2021.json"
 EARTH_RADIUS_M = 6_371_008.8
 

@@ -18,8 +18,9 @@ from app.cli import main
 from cases.db import make_engine
 from cases.importing import SUSPICIOUS_CLUSTER
 from cases.models import Case, QuarantineRow
+from tests.conftest import SHARED_DATASETS
 
-BOSTON = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "boston311_2015"
+BOSTON = SHARED_DATASETS / "boston311_2015"
 BOSTON_CSV = BOSTON / "boston311_2015.csv.gz"
 
 

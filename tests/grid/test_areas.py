@@ -13,8 +13,9 @@ import shapely
 
 from grid.areas import AREA_COLUMNS, AreaFileError, geodesic_area_m2, read_areas
 from grid.coords import transform_geometries, wgs84_to_gcj02
+from tests.conftest import SHARED_DATASETS
 
-NANTONG_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "nantong_admin"
+NANTONG_DIR = SHARED_DATASETS / "nantong_admin"
 NANTONG_2021 = NANTONG_DIR / "nantong_320600_districts_datav2021.json"
 NANTONG_LAND_KM2 = 8001.0  # official land area; DataV boundaries also take in Yangtze channel and tidal flats
 EARTH_RADIUS_M = 6_371_008.8

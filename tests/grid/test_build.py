@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -12,14 +10,9 @@ import shapely
 from grid.areas import read_areas
 from grid.build import CELL_COLUMNS, cells_from_polygons, utm_epsg
 from grid.cells import cell_centers
+from tests.conftest import SHARED_DATASETS
 
-NANTONG_2021 = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "datasets"
-    / "nantong_admin"
-    / "nantong_320600_districts_datav2021.json"
-)
+NANTONG_2021 = SHARED_DATASETS / "nantong_admin" / "nantong_320600_districts_datav2021.json"
 
 
 @pytest.fixture(scope="module")

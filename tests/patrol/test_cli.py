@@ -11,8 +11,9 @@ import shapely
 from click.testing import CliRunner
 
 from app.cli import main
+from tests.conftest import SHARED_DATASETS
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+DATASETS = SHARED_DATASETS
 
 
 @pytest.mark.shared_data

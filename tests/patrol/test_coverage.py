@@ -14,8 +14,9 @@ from patrol.readers import TrackMapping, read_tracks
 from patrol.scale import fine_cube_dask, fine_cube_from_store
 from patrol.store import iter_days, write_tracks
 from patrol.tracks import clean_tracks, haversine_m
+from tests.conftest import SHARED_DATASETS
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+DATASETS = SHARED_DATASETS
 
 
 def _dataset(*parts: str) -> Path:

@@ -12,8 +12,9 @@ import pytest
 
 from patrol.readers import TrackMapping, read_tracks
 from patrol.tracks import REASONS, clean_tracks, haversine_m, stops_table
+from tests.conftest import SHARED_DATASETS
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+DATASETS = SHARED_DATASETS
 GEOLIFE_CSV = DATASETS / "geolife_small" / "geolife_small.csv"
 GEOLIFE_MAPPING = TrackMapping(
     columns={"inspector_id": "trajectory_id", "ts": "t", "lat": "Y", "lon": "X"}, delimiter=";"
