@@ -177,7 +177,8 @@ def plant_episodes(
         main = idx[np.argmax(vol)]
         weight = affinity[:, main] * (geo.cells["street_m"].to_numpy() > 0)
         if planted is not None:
-            weight = weight * ~_reaches(geo, planted[:, idx].any(axis=1), radius_m)
+            clear = weight * ~_reaches(geo, planted[:, idx].any(axis=1), radius_m)
+            weight = clear if clear.sum() > 0 else weight  # a tiny city all planted: sites may overlap
         centres = rng.choice(len(weight), size=s.size, p=weight / weight.sum())
         split = per_day * vol / vol.sum()
         for centre, a, b in zip(centres, s, s + length, strict=True):
