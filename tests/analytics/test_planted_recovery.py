@@ -29,13 +29,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
 
 from analytics.areas import area_trends, hotspot_areas
-from analytics.cube import build_cube
+from analytics.cube import CaseCube, build_cube
 from analytics.emerging import emerging_hotspots
-from analytics.hotspots import cube_hotspots, gi_star
+from analytics.hotspots import GiStarResult, cube_hotspots, gi_star
 from analytics.weights import DiskWeights, disk_weights
 from grid.cells import strings_to_cells
 
@@ -62,7 +63,7 @@ class Year:
         full = (weeks >= "2025-W02") & (weeks <= "2025-W52")  # the ISO weeks of YEAR_WEEKS
         self.expected = intensity[full].groupby("cell").sum().reindex(self.weights.cells)
 
-    def cube(self, code: str):
+    def cube(self, code: str) -> CaseCube:
         return build_cube(self.cases, self.grid, categories=[code], start=YEAR_WEEKS[0], end=YEAR_WEEKS[1])
 
     def planted(self, code: str, patterns: tuple[str, ...]) -> list[tuple[str, str, np.ndarray]]:
@@ -75,7 +76,7 @@ def year(year_dir: Path) -> Year:
     return Year(year_dir)
 
 
-def _hot(result) -> np.ndarray:
+def _hot(result: GiStarResult) -> npt.NDArray[np.int64]:
     return result.cells[result.significant & (result.z > 0)]
 
 
