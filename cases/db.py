@@ -18,16 +18,19 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
+from grid.config import DATA_DIR_ENV, data_dir
+
 DB_URL_ENV = "GRIDPATROL_DB_URL"
-DATA_DIR_ENV = "GRIDPATROL_DATA_DIR"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-
-
-def data_dir() -> Path:
-    """The data directory (``GRIDPATROL_DATA_DIR`` or ``./data``), created if missing."""
-    path = Path(os.environ.get(DATA_DIR_ENV, "data"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+__all__ = [
+    "DATA_DIR_ENV",
+    "DB_URL_ENV",
+    "data_dir",
+    "database_url",
+    "init_db",
+    "make_engine",
+    "schema_revision",
+]
 
 
 def database_url(url: str | None = None) -> str:

@@ -1,0 +1,124 @@
+"""The data-access layer: every read the services need, written once, on SQLite and PostgreSQL alike.
+
+Front-ends never query the store; services call these functions (or the write paths in
+:mod:`cases.lifecycle`, :mod:`cases.importing`, :mod:`cases.users`). Each returns a DataFrame in the data
+contract of DESIGN.md (``cell`` int64, times tz-aware UTC), empty but with its columns when nothing matches.
+Long id lists are chunked here (SQLite allows ~900 bound parameters a statement), never by a caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from cases.areas import load_areas
+from cases.models import Assignment, Case, Inspector
+from cases.store import CASE_COLUMNS, load_case_frame, table_counts
+
+__all__ = [
+    "ASSIGNMENT_COLUMNS",
+    "CASE_COLUMNS",
+    "assignments",
+    "assignments_overlapping",
+    "assignments_valid_at",
+    "case_rows",
+    "cases_frame",
+    "chunks",
+    "inspector_cells",
+    "inspectors",
+    "load_areas",
+    "table_counts",
+]
+
+ASSIGNMENT_COLUMNS = ("inspector_id", "cell", "valid_from", "valid_to")
+#: Bound parameters per statement: under SQLite's default limit of 999 with room for other parameters.
+CHUNK = 900
+#: Stands in for "still valid" (``valid_to`` NULL) in interval comparisons.
+_OPEN_END = pd.Timestamp("2200-01-01", tz="UTC")
+
+
+def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    """``items`` in slices of at most ``size`` (the bound-parameter limit of one statement)."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def cases_frame(engine: Engine, columns: tuple[str, ...] = CASE_COLUMNS) -> pd.DataFrame:
+    """The located cases (``cell`` not null) with ``columns``: :func:`cases.store.load_case_frame`."""
+    return load_case_frame(engine, columns)
+
+
+def _utc(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, utc=True)
+
+
+def assignments(engine: Engine) -> pd.DataFrame:
+    """Every inspector ↔ cell assignment: ``inspector_id`` str, ``cell`` int64, ``valid_from``, ``valid_to``
+    (tz-aware UTC; ``valid_to`` NaT = still valid)."""
+    a = Assignment.__table__.c
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(a.inspector_id, a.cell, a.valid_from, a.valid_to)).all()
+    frame = pd.DataFrame(rows, columns=list(ASSIGNMENT_COLUMNS))
+    frame["inspector_id"] = frame["inspector_id"].astype(object)
+    frame["cell"] = frame["cell"].to_numpy(dtype=np.int64)
+    for column in ("valid_from", "valid_to"):
+        frame[column] = _utc(frame[column])
+    return frame
+
+
+def assignments_overlapping(
+    engine: Engine, start: dt.datetime | pd.Timestamp, end: dt.datetime | pd.Timestamp
+) -> pd.DataFrame:
+    """Assignments valid at some instant of ``[start, end)`` (tz-aware): the one definition of "live"."""
+    frame = assignments(engine)
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    if start.tzinfo is None or end.tzinfo is None:
+        msg = f"start and end must be tz-aware, got {start!r}, {end!r}"
+        raise ValueError(msg)
+    valid_to = frame["valid_to"].fillna(_OPEN_END)
+    live = (frame["valid_from"] < end) & (valid_to > start)
+    return frame[live.to_numpy()].reset_index(drop=True)
+
+
+def assignments_valid_at(engine: Engine, at: dt.datetime | pd.Timestamp) -> pd.DataFrame:
+    """Assignments valid at the instant ``at`` (tz-aware): ``valid_from <= at < valid_to``."""
+    at = pd.Timestamp(at)
+    return assignments_overlapping(engine, at, at + pd.Timedelta(microseconds=1))
+
+
+def inspector_cells(
+    engine: Engine, inspector_id: str, start: dt.datetime | pd.Timestamp, end: dt.datetime | pd.Timestamp
+) -> np.ndarray:
+    """Cells assigned to ``inspector_id`` at any time in ``[start, end)``: int64, sorted, unique."""
+    live = assignments_overlapping(engine, start, end)
+    return np.unique(live.loc[live["inspector_id"] == inspector_id, "cell"].to_numpy(dtype=np.int64))
+
+
+def inspectors(engine: Engine) -> pd.DataFrame:
+    """The inspectors: ``inspector_id``, ``name``, ``district``, ``active``."""
+    i = Inspector.__table__.c
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(i.inspector_id, i.name, i.district, i.active)).all()
+    return pd.DataFrame(rows, columns=["inspector_id", "name", "district", "active"])
+
+
+#: Columns of :func:`case_rows` (the phone is left out on purpose: PII is read only where a role needs it).
+CASE_ROW_COLUMNS = ("case_id", "reported_at", "category_code", "source", "status", "description")
+
+
+def case_rows(engine: Engine, case_ids: Sequence[str], *, limit: int = 20_000) -> pd.DataFrame:
+    """The display columns (:data:`CASE_ROW_COLUMNS`) of the cases ``case_ids`` (at most ``limit`` ids)."""
+    table = Case.__table__
+    selected = [table.c[name] for name in CASE_ROW_COLUMNS]
+    rows: list[tuple] = []
+    with engine.connect() as conn:
+        for chunk in chunks(list(case_ids)[:limit]):
+            rows.extend(conn.execute(sa.select(*selected).where(table.c.case_id.in_(chunk))).all())
+    frame = pd.DataFrame(rows, columns=list(CASE_ROW_COLUMNS))
+    frame["reported_at"] = _utc(frame["reported_at"])
+    return frame
