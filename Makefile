@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench bench-top clean
+.PHONY: install lock demo test lint bench bench-top clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,9 @@ $(STAMP): requirements.lock pyproject.toml | $(UV)
 
 install: $(STAMP)
 
+# Pin every extra (web, api, dask, postgres, dev): `make install` installs all of them.
 lock:
-	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+	$(UV) pip compile pyproject.toml --all-extras --python-version 3.11 --generate-hashes -o requirements.lock
 
 demo: install
 	$(BIN)/gridpatrol init

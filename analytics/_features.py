@@ -8,7 +8,6 @@ rewriting the future). Spatial context comes from sparse ring matrices (``Rings`
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Sequence
 
@@ -18,7 +17,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from analytics.weights import disk_weights
+from cases.calendar import WorkingCalendar, default_calendar
 from grid.cells import grid_disk
+from grid.config import DEFAULT_TIMEZONE
 
 __all__ = ["FEATURE_WINDOWS", "Rings", "feature_matrix", "holiday_days", "ring_matrices"]
 
@@ -68,25 +69,31 @@ def _row_mean(m: sp.spmatrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(scale) @ m)
 
 
-def holiday_days(periods: pd.PeriodIndex, timezone: str) -> FloatArray:
-    """Public-holiday days (non-working weekdays) in each period, from ``chinese_calendar`` in Chinese zones.
+def holiday_days(
+    periods: pd.PeriodIndex,
+    timezone: str = DEFAULT_TIMEZONE,
+    *,
+    calendar: WorkingCalendar | None = None,
+) -> FloatArray:
+    """Holiday days (non-working weekdays) in each period, from the city's working calendar.
 
-    Zero elsewhere (no holiday calendar of other countries ships with GridPatrol). Calendars are known in
-    advance, so this is not a leak.
+    Parameters
+    ----------
+    periods
+        Local periods (day, week or month).
+    timezone
+        Zone of the default calendar when ``calendar`` is not given.
+    calendar
+        The city's :class:`cases.calendar.WorkingCalendar` (:func:`cases.calendar.working_calendar` of the
+        city configuration: country holidays, extra holidays, make-up days); default the Chinese calendar
+        (:func:`cases.calendar.default_calendar`). A city with ``calendar.country = "none"`` counts only its
+        extra holidays. Calendars are known in advance, so this is not a leak.
     """
+    cal = calendar if calendar is not None else default_calendar(timezone)
     out = np.zeros(len(periods))
-    if not timezone.startswith(("Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Urumqi", "PRC")):
-        return out
-    import chinese_calendar
-
-    for i, p in enumerate(periods):
+    for i, p in enumerate(periods):  # outside the country table's years weekdays count as working days
         days = pd.date_range(p.start_time.normalize(), p.end_time.normalize(), freq="D")
-        n = 0
-        for d in days:
-            if d.weekday() < 5:
-                with contextlib.suppress(NotImplementedError):  # outside the calendar's years
-                    n += not chinese_calendar.is_workday(d.date())
-        out[i] = n
+        out[i] = sum(not cal.is_workday(d.date(), warn=False) for d in days if d.weekday() < 5)
     return out
 
 

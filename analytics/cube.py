@@ -3,7 +3,7 @@
 Every later statistic (hot spots, recurrence, emerging patterns) reads a :class:`CaseCube`. The cell universe
 is explicit (the grid of the study area, DESIGN.md spine §4): cells without a case are rows of zeros, and
 cases outside the universe are dropped and counted. Periods are computed in the city's time zone
-(default Asia/Shanghai); weeks are ISO weeks (Monday–Sunday, pandas ``W-SUN``).
+(default :data:`grid.config.DEFAULT_TIMEZONE`); weeks are ISO weeks (Monday–Sunday, pandas ``W-SUN``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from analytics._validate import EmptySelectionError, check_choice, check_int
+from cases.calendar import WorkingCalendar
 from cases.models import CASE_SOURCES
 from grid.cells import CELL_COL_NAME, cell_resolution, cells_to_parents, grid_disk
+from grid.config import DEFAULT_TIMEZONE
 
 __all__ = [
     "COUNT_COL_NAME",
@@ -33,7 +35,6 @@ __all__ = [
 
 COUNT_COL_NAME = "count"
 PERIOD_COL_NAME = "period"
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 #: Period name → pandas frequency (ISO weeks run Monday to Sunday).
 PERIOD_FREQ = {"day": "D", "week": "W-SUN", "month": "M"}
 #: ``cases.location_flag`` of rows on a default geocode (see cases.importing.SUSPICIOUS_CLUSTER).
@@ -66,6 +67,9 @@ class CaseCube:
         Selected cases whose cell is outside the universe (dropped).
     n_flagged : int
         Cases on a suspicious location cluster (a default geocode), excluded.
+    calendar : cases.calendar.WorkingCalendar or None
+        The city's working calendar (holiday features of the forecasts); ``None``: the Chinese calendar in
+        ``timezone`` (:func:`cases.calendar.default_calendar`).
     """
 
     counts: npt.NDArray[np.int64]
@@ -78,6 +82,7 @@ class CaseCube:
     n_cases: int
     n_outside: int = 0
     n_flagged: int = 0
+    calendar: WorkingCalendar | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -149,6 +154,7 @@ def build_cube(
     districts: Sequence[str] | None = None,
     start: str | dt.date | None = None,
     end: str | dt.date | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> CaseCube:
     """Reduce cases to a cell × period (× category) count cube over an explicit cell universe.
 
@@ -174,6 +180,8 @@ def build_cube(
         Keep only these sources / the universe cells of these districts.
     start, end
         Local dates (inclusive) bounding the cases and the period range; default the cases' range.
+    calendar
+        The city's working calendar, carried to the forecasts' holiday features (:attr:`CaseCube.calendar`).
 
     Returns
     -------
@@ -243,6 +251,7 @@ def build_cube(
         int(inside.sum()),
         int((~inside).sum()),
         n_flagged,
+        calendar,
     )
 
 

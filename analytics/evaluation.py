@@ -9,21 +9,34 @@ random: ``(C_above + (m − n_above) / n_tied · C_tied) / C_total``. A forecast
 (e.g. ``baseline_last`` with thousands of cells at 0 or 1) therefore gets no credit for an arbitrary
 tie-break order. PAI = hit rate ÷ area share; PEI = hit rate ÷ the hit rate of the perfect forecast (the
 actual counts as scores) at the same area, i.e. PAI relative to the best possible PAI.
+
+The scores themselves are :mod:`analytics.forecast_metrics` (re-exported here); this module runs the
+backtest over the models of :mod:`analytics.forecast_models`. Imports go one way: metrics ← models ←
+evaluation ← :mod:`analytics.forecast` (whose :func:`~analytics.forecast.choose_model` runs a backtest).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
-from numpy.typing import ArrayLike
 
 from analytics._features import Rings, ring_matrices
 from analytics._validate import TooFewPeriodsError, check_int
 from analytics.cube import CaseCube
+from analytics.forecast_metrics import (
+    AREA_SHARES,
+    captured,
+    coverage_metrics,
+    hit_rate,
+    pai,
+    pei,
+    poisson_deviance,
+)
+from analytics.forecast_models import MODELS, period_label
 
 __all__ = [
     "AREA_SHARES",
@@ -38,85 +51,6 @@ __all__ = [
     "summarise",
     "write_curve_svg",
 ]
-
-FloatArray = npt.NDArray[np.float64]
-#: Area shares of the backtest table (1, 2, 5, 10 %).
-AREA_SHARES = (0.01, 0.02, 0.05, 0.10)
-
-
-def captured(score: ArrayLike, actual: ArrayLike, area: float) -> float:
-    """Expected cases caught by the top ``area`` share of cells by ``score`` (random order within ties).
-
-    Parameters
-    ----------
-    score : array, shape (n_cells,)
-        Forecast (any monotone risk score).
-    actual : array, shape (n_cells,)
-        Observed cases in the forecast period.
-    area : float in (0, 1]
-        Share of the cells selected (``area · n_cells`` cells, fractional allowed).
-    """
-    s = np.asarray(score, dtype=np.float64)
-    y = np.asarray(actual, dtype=np.float64)
-    if s.shape != y.shape or s.ndim != 1:
-        msg = f"`score` and `actual` must be 1-d of equal length; got {s.shape} and {y.shape}"
-        raise ValueError(msg)
-    if not 0.0 < area <= 1.0:
-        msg = f"`area` must be in (0, 1]; got {area}"
-        raise ValueError(msg)
-    m = area * s.size
-    # distinct score levels, highest first, with the cells and cases of each level
-    levels, inverse = np.unique(-s, return_inverse=True)
-    n_level = np.bincount(inverse, minlength=levels.size).astype(np.float64)
-    c_level = np.bincount(inverse, weights=y, minlength=levels.size)
-    n_before = np.concatenate([[0.0], np.cumsum(n_level)[:-1]])
-    c_before = np.concatenate([[0.0], np.cumsum(c_level)[:-1]])
-    cut = int(np.searchsorted(np.cumsum(n_level), m, side="left"))  # the level the cut falls in
-    if cut >= levels.size:
-        return float(y.sum())
-    fraction = (m - n_before[cut]) / n_level[cut]
-    return float(c_before[cut] + fraction * c_level[cut])
-
-
-def hit_rate(score: ArrayLike, actual: ArrayLike, area: float) -> float:
-    """Share of the period's cases in the top ``area`` of cells by ``score`` (NaN when there is no case)."""
-    total = float(np.asarray(actual, dtype=np.float64).sum())
-    return captured(score, actual, area) / total if total > 0 else float("nan")
-
-
-def pai(score: ArrayLike, actual: ArrayLike, area: float) -> float:
-    """Predictive accuracy index: hit rate ÷ area share (1 = no better than a random choice of cells)."""
-    return hit_rate(score, actual, area) / area
-
-
-def pei(score: ArrayLike, actual: ArrayLike, area: float) -> float:
-    """Predictive efficiency index: hit rate ÷ the hit rate of the perfect forecast at the same area."""
-    best = captured(actual, actual, area)
-    return captured(score, actual, area) / best if best > 0 else float("nan")
-
-
-def poisson_deviance(expected: ArrayLike, actual: ArrayLike, *, floor: float = 1e-6) -> float:
-    """Mean Poisson deviance per cell, ``2 (y log(y / μ) − (y − μ))`` with ``μ`` floored at ``floor``."""
-    mu = np.maximum(np.asarray(expected, dtype=np.float64), floor)
-    y = np.asarray(actual, dtype=np.float64)
-    term = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
-    return float(np.mean(2.0 * (term - (y - mu))))
-
-
-def coverage_metrics(
-    expected: ArrayLike, actual: ArrayLike, areas: Sequence[float] = AREA_SHARES
-) -> dict[str, float]:
-    """``hit_rate_<p>``, ``pai_<p>``, ``pei_<p>`` per area (``p`` in per cent), ``deviance`` and ``mae``."""
-    out: dict[str, float] = {}
-    for a in areas:
-        key = f"{a * 100:g}"
-        h = hit_rate(expected, actual, a)
-        out[f"hit_rate_{key}"] = h
-        out[f"pai_{key}"] = h / a
-        out[f"pei_{key}"] = pei(expected, actual, a)
-    out["deviance"] = poisson_deviance(expected, actual)
-    out["mae"] = float(np.mean(np.abs(np.asarray(expected, float) - np.asarray(actual, float))))
-    return out
 
 
 def backtest(
@@ -159,10 +93,6 @@ def backtest(
         (label of the last period the model saw), ``cases`` (actual cases in the period), the
         :func:`coverage_metrics` columns and ``seconds`` (fit + predict).
     """
-    import time
-
-    from analytics.forecast import MODELS, period_label
-
     n_origins = check_int(n_origins, "n_origins", low=1)
     horizon = check_int(horizon, "horizon", low=1)
     factories = {n: MODELS[n] for n in models} if not isinstance(models, dict) else dict(models)

@@ -40,6 +40,8 @@ KPI (column)              numerator                                             
 **Department 综合评价** (:func:`department_scores`): base = 100 × Σ weight × rate, minus deductions
 (扣分: points × count, capped per rule), clipped to 0–100, graded A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, else E;
 weights, points and bounds come from ``analytics/data/kpi_scoring.toml`` (:func:`load_scoring`).
+The columns and the scoring configuration are :mod:`analytics.kpi_scoring`, the grouping columns
+(areas, inspectors) :mod:`analytics.kpi_groups`; both are re-exported here.
 
 **Inspector KPIs** (:func:`inspector_kpis`): ``reports`` 上报数 (patrol reports by the inspector),
 ``valid_reports`` 有效上报数 (of those, filed by ``as_of``), ``valid_report_rate`` = valid / reports,
@@ -52,20 +54,31 @@ hours / public reports due for verification (verified, or past the limit) in the
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analytics.kpi_groups import _text, _utc, attach_areas, attach_areas_from_polygons, attach_inspectors
+from analytics.kpi_scoring import (
+    COUNT_COLUMNS,
+    GROUPINGS,
+    RATE_COLUMNS,
+    SCORING_FILE,
+    Deduction,
+    Scoring,
+    grades,
+    load_scoring,
+)
 from cases.calendar import WorkingCalendar, default_calendar
+from grid.config import DEFAULT_TIMEZONE
 
 __all__ = [
     "COUNT_COLUMNS",
     "GROUPINGS",
     "RATE_COLUMNS",
+    "SCORING_FILE",
+    "Deduction",
     "Scoring",
     "attach_areas",
     "attach_areas_from_polygons",
@@ -78,33 +91,6 @@ __all__ = [
     "load_scoring",
 ]
 
-GROUPINGS = ("district", "subdistrict", "department", "inspector", "category")
-#: Rates (fractions 0–1) of :func:`kpi_table`, each followed in the docstring table by its denominator.
-RATE_COLUMNS = (
-    "closure_rate",
-    "on_time_closure_rate",
-    "handling_rate",
-    "on_time_handling_rate",
-    "rework_rate",
-    "extension_rate",
-    "satisfaction_rate",
-)
-#: Counts of :func:`kpi_table` (integers).
-COUNT_COLUMNS = (
-    "cases",
-    "should_close",
-    "closed",
-    "closed_on_time",
-    "should_handle",
-    "handled",
-    "handled_on_time",
-    "overdue",
-    "reworked",
-    "extended",
-    "suspended",
-    "callbacks",
-    "satisfied",
-)
 _RATES = {
     "closure_rate": ("closed", "should_close"),
     "on_time_closure_rate": ("closed_on_time", "should_close"),
@@ -125,77 +111,7 @@ _FLAG_INPUTS = frozenset(
      "department", "deadline_at", "resolved_at", "verified_at", "closed_at", "suspended_at", "status",
      "urgency", "reported_by", "satisfaction", "district", "subdistrict", "inspector"}
 )  # fmt: skip
-SCORING_FILE = Path(__file__).with_name("data") / "kpi_scoring.toml"
 _H = np.timedelta64(3600, "s")
-
-
-# ---- configuration ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Deduction:
-    """One 扣分 rule: ``points`` per unit of KPI column ``count``, at most ``cap`` points."""
-
-    name: str
-    count: str
-    points: float
-    cap: float
-
-
-@dataclass(frozen=True)
-class Scoring:
-    """Grades, department weights and deductions, inspector weights and time limits (see the TOML)."""
-
-    grade_bounds: tuple[tuple[str, float], ...] = (("A", 90.0), ("B", 75.0), ("C", 60.0), ("D", 40.0))
-    department_weights: dict[str, float] = field(
-        default_factory=lambda: {"handling_rate": 0.4, "on_time_handling_rate": 0.6}
-    )
-    deductions: tuple[Deduction, ...] = ()
-    inspector_weights: dict[str, float] = field(
-        default_factory=lambda: {
-            "valid_reports": 0.25,
-            "on_time_verify_rate": 0.40,
-            "on_time_check_rate": 0.35,
-        }
-    )
-    verify_limit_hours: float = 1.0
-    check_limit_hours: float = 4.0
-
-
-def load_scoring(path: str | Path | None = None) -> Scoring:
-    """Read a scoring TOML (default: the shipped ``analytics/data/kpi_scoring.toml``)."""
-    path = Path(path) if path is not None else SCORING_FILE
-    with path.open("rb") as fh:
-        raw = tomllib.load(fh)
-    bounds = tuple(sorted(((k, float(v)) for k, v in raw.get("grades", {}).items()), key=lambda kv: -kv[1]))
-    dept = raw.get("department", {})
-    insp = raw.get("inspector", {})
-    deductions = tuple(
-        Deduction(str(d["name"]), str(d["count"]), float(d["points"]), float(d.get("cap", np.inf)))
-        for d in dept.get("deduction", [])
-    )
-    unknown = [d.count for d in deductions if d.count not in COUNT_COLUMNS]
-    bad_weights = [k for k in dept.get("weights", {}) if k not in RATE_COLUMNS]
-    if unknown or bad_weights:
-        msg = f"{path}: unknown deduction counts {unknown} / weight rates {bad_weights}"
-        raise ValueError(msg)
-    default = Scoring()
-    return Scoring(
-        grade_bounds=bounds or default.grade_bounds,
-        department_weights={k: float(v) for k, v in dept.get("weights", default.department_weights).items()},
-        deductions=deductions,
-        inspector_weights={k: float(v) for k, v in insp.get("weights", default.inspector_weights).items()},
-        verify_limit_hours=float(insp.get("verify_limit_hours", default.verify_limit_hours)),
-        check_limit_hours=float(insp.get("check_limit_hours", default.check_limit_hours)),
-    )
-
-
-def grades(score: Any, bounds: tuple[tuple[str, float], ...] = Scoring().grade_bounds) -> np.ndarray:
-    """Grade letter of each score (A–E by default); NaN scores get ``""``."""
-    s = np.asarray(score, dtype=float)
-    out = np.full(s.shape, "E", dtype=object)
-    for letter, bound in sorted(bounds, key=lambda kv: kv[1]):  # ascending: higher bounds overwrite
-        out[s >= bound] = letter
-    out[np.isnan(s)] = ""
-    return out
 
 
 # ---- the selection ---------------------------------------------------------------------------------------
@@ -220,18 +136,6 @@ def _window(
                                            "verified_at", "closed_at") if c in cases]  # fmt: skip
         at = max((t for t in times if pd.notna(t)), default=pd.Timestamp.now(tz="UTC"))
     return lo, hi, at
-
-
-def _utc(cases: pd.DataFrame, column: str) -> pd.Series:
-    if column not in cases:
-        return pd.Series(pd.NaT, index=cases.index, dtype="datetime64[ns, UTC]")
-    return pd.to_datetime(cases[column], utc=True)
-
-
-def _text(cases: pd.DataFrame, column: str) -> pd.Series:
-    if column not in cases:
-        return pd.Series(pd.NA, index=cases.index, dtype="string")
-    return cases[column].astype("string")
 
 
 def _is(values: pd.Series, text: str) -> np.ndarray:
@@ -289,7 +193,7 @@ def case_flags(
     start: Any = None,
     end: Any = None,
     as_of: Any = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> pd.DataFrame:
     """One row per case of the cohort (filed in ``start`` … ``end``) with the KPI flags as of ``as_of``.
 
@@ -365,82 +269,6 @@ def case_flags(
     )
 
 
-# ---- grouping columns ------------------------------------------------------------------------------------
-def attach_areas(cases: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """Add ``district`` and ``subdistrict`` to ``cases`` from a cells table (``cell`` int64 + the columns).
-
-    ``cells`` is the ``cells`` contract (``gridpatrol grid build``, the demo's ``geo/cells.parquet``) at
-    the cases' resolution (res 10); cases whose cell is not in it get NA.
-    """
-    wanted = [c for c in ("district", "subdistrict") if c in cells]
-    table = cells.drop_duplicates("cell").set_index("cell")[wanted]
-    cell = pd.array(cases["cell"], dtype="Int64")
-    out = cases.copy()
-    for name in wanted:
-        out[name] = table[name].astype("string").reindex(cell).to_numpy()
-    return out
-
-
-def attach_areas_from_polygons(cases: pd.DataFrame, areas: Any) -> pd.DataFrame:
-    """Add ``district`` / ``subdistrict`` (area ids) by point-in-polygon of ``lat``/``lon`` in the areas.
-
-    ``areas`` is :func:`cases.areas.load_areas` (GeoDataFrame, EPSG:4326, ``area_id``, ``level``); levels
-    that are not stored are left out. A point on a shared border takes the smallest area id.
-    """
-    import geopandas as gpd
-
-    out = cases.copy()
-    if areas is None or len(areas) == 0:
-        return out
-    located = (cases["lat"].notna() & cases["lon"].notna()).to_numpy()
-    points = gpd.GeoDataFrame(
-        {"_row": np.flatnonzero(located)},
-        geometry=gpd.points_from_xy(cases["lon"].to_numpy()[located], cases["lat"].to_numpy()[located]),
-        crs="EPSG:4326",
-    )
-    for level in ("district", "subdistrict"):
-        polys = areas[areas["level"] == level][["area_id", "geometry"]]
-        if polys.empty:
-            continue
-        hit = gpd.sjoin(points, polys.to_crs("EPSG:4326"), predicate="within", how="inner")
-        hit = hit.sort_values(["_row", "area_id"]).drop_duplicates("_row")
-        column = pd.Series(pd.NA, index=range(len(cases)), dtype="string")
-        column.iloc[hit["_row"].to_numpy()] = hit["area_id"].astype("string").to_numpy()
-        out[level] = column.to_numpy()
-    return out
-
-
-def attach_inspectors(cases: pd.DataFrame, assignments: pd.DataFrame | None) -> pd.DataFrame:
-    """Add ``inspector``: whose beat (assignment valid at ``reported_at``) holds the case's cell.
-
-    ``assignments`` is the assignments contract (``inspector_id``, ``cell`` int64 or H3 hex, ``valid_from``,
-    ``valid_to`` NaT = still valid); when a cell has several inspectors at once the smallest id is taken.
-    Cases outside every beat fall back to ``reported_by`` for patrol finds, else NA.
-    """
-    out = cases.copy()
-    fallback = _text(cases, "reported_by").where(_text(cases, "source") == "patrol")
-    if assignments is None or assignments.empty:
-        out["inspector"] = fallback
-        return out
-    a = assignments.copy()
-    if not pd.api.types.is_integer_dtype(a["cell"]):
-        from grid.cells import strings_to_cells
-
-        a["cell"] = strings_to_cells(a["cell"].astype(str).to_numpy())
-    a["valid_from"] = pd.to_datetime(a["valid_from"], utc=True)
-    a["valid_to"] = pd.to_datetime(a.get("valid_to"), utc=True)
-    left = pd.DataFrame({"_row": np.arange(len(cases)), "cell": pd.array(cases["cell"], dtype="Int64"),
-                         "t": _utc(cases, "reported_at").reset_index(drop=True)})  # fmt: skip
-    m = left.merge(a[["cell", "inspector_id", "valid_from", "valid_to"]].astype({"cell": "Int64"}), on="cell")
-    ok = (m["valid_from"] <= m["t"]) & (m["valid_to"].isna() | (m["t"] < m["valid_to"]))
-    m = m[ok.to_numpy()].sort_values(["_row", "inspector_id"]).drop_duplicates("_row")
-    inspector = pd.Series(pd.NA, index=range(len(cases)), dtype="string")
-    inspector.iloc[m["_row"].to_numpy()] = m["inspector_id"].astype("string").to_numpy()
-    out["inspector"] = inspector.to_numpy()
-    out["inspector"] = out["inspector"].astype("string").fillna(fallback)
-    return out
-
-
 # ---- the table ---------------------------------------------------------------------------------------------
 def _group_key(flags: pd.DataFrame, by: str | None) -> pd.Series:
     if by is None:
@@ -487,7 +315,7 @@ def kpi_table(
     start: Any = None,
     end: Any = None,
     as_of: Any = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> pd.DataFrame:
     """KPIs of the cases filed in ``start`` … ``end``, one row per value of ``by`` (or one row ``all``).
 
@@ -545,7 +373,7 @@ def inspector_kpis(
     start: Any = None,
     end: Any = None,
     as_of: Any = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = DEFAULT_TIMEZONE,
     scoring: Scoring | None = None,
     calendar: WorkingCalendar | None = None,
 ) -> pd.DataFrame:

@@ -16,7 +16,47 @@ import click
 CRS_CHOICE = click.Choice(["wgs84", "gcj02", "bd09"])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Modules of the optional extras (``pip install 'gridpatrol[EXTRA]'``) → the extra that installs them.
+EXTRA_OF_MODULE = {
+    "folium": "web",
+    "branca": "web",
+    "streamlit": "web",
+    "streamlit_folium": "web",
+    "pydeck": "web",
+    "altair": "web",
+    "dask": "dask",
+    "distributed": "dask",
+    "psycopg": "postgres",
+    "fastapi": "api",
+    "uvicorn": "api",
+}
+
+
+class _Main(click.Group):
+    """The command group. Two failures end any command with ``error: …`` and exit code 1, not a traceback:
+    a store without the current schema (``run `gridpatrol init```), and a module of an extra the install
+    lacks (``pip install 'gridpatrol[web]'`` …)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ImportError as exc:
+            top = (exc.name or "").split(".")[0]
+            if top not in EXTRA_OF_MODULE:
+                raise
+            hint = "" if "gridpatrol[" in str(exc) else f": pip install 'gridpatrol[{EXTRA_OF_MODULE[top]}]'"
+            click.echo(f"error: {exc}{hint}", err=True)
+            ctx.exit(1)
+        except RuntimeError as exc:
+            from cases.db import SchemaOutOfDateError
+
+            if not isinstance(exc, SchemaOutOfDateError):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db-url", envvar="GRIDPATROL_DB_URL", default=None, help="SQLAlchemy URL of the database.")
 @click.pass_context
 def main(ctx: click.Context, db_url: str | None) -> None:
@@ -25,30 +65,56 @@ def main(ctx: click.Context, db_url: str | None) -> None:
 
 
 def _engine(ctx: click.Context):
-    from cases.db import init_db, make_engine
+    """The store, refused (:class:`cases.db.SchemaOutOfDateError`) unless ``gridpatrol init`` made it
+    current: only ``init`` migrates."""
+    from cases.db import make_engine, require_current_schema
 
-    engine = make_engine(ctx.obj["db_url"])
-    init_db(engine)
-    return engine
+    return require_current_schema(make_engine(ctx.obj["db_url"]))
 
 
 @main.command()
 @click.pass_context
 def init(ctx: click.Context) -> None:
-    """Create or upgrade the database schema (idempotent)."""
-    from cases.db import database_url, schema_revision
+    """Write the city configuration if missing and create or upgrade the database schema (idempotent).
 
-    engine = _engine(ctx)
+    The configuration (``<data dir>/gridpatrol.toml``, or ``GRIDPATROL_CONFIG``) is written with the
+    defaults only when there is none: a city's edits are kept.
+    """
+    from cases.db import database_url, init_db, make_engine, schema_revision
+    from grid.config import ConfigError, config_path, load_city_config, write_default_config
+
+    written = write_default_config()
+    path = config_path()
+    click.echo(f"configuration {path} {'written' if written else 'kept'}")
+    try:
+        load_city_config(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    engine = make_engine(ctx.obj["db_url"])
+    init_db(engine)  # the one place that migrates
     click.echo(f"database {database_url(ctx.obj['db_url'])} at schema revision {schema_revision(engine)}")
+
+
+def _context(ctx: click.Context) -> Any:
+    """The service context of a command: the store (:func:`_engine`), the city configuration, the system
+    as the caller (a command is run by the administrator on the server)."""
+    from services.context import open_context
+
+    return open_context(engine=_engine(ctx))
+
+
+def _fail(exc: Exception, code: int = 1) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(code)
 
 
 @main.command()
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """Print how many rows each table of the database holds."""
-    from cases.store import table_counts
+    from services.imports import store_status
 
-    for table, count in table_counts(_engine(ctx)).items():
+    for table, count in store_status(_context(ctx)).counts.items():
         click.echo(f"{table:<12} {count:>10,}")
 
 
@@ -57,54 +123,33 @@ def import_group() -> None:
     """Import cases, inspectors, assignments or areas from a file (nothing is lost: see the quarantine)."""
 
 
-def _finish_import(report, quarantine_out: Path | None) -> None:
+def _finish_import(result: Any) -> None:
+    report = result.report
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if report.quarantined:
-        out = (
-            quarantine_out
-            or Path("data/quarantine") / f"{Path(report.file).name}.{report.kind}.quarantine.csv"
-        )
-        report.write_quarantine(out)
+    if result.quarantine_file is not None:
         reasons = ", ".join(f"{reason} {count}" for reason, count in report.reasons().items())
-        click.echo(f"quarantined rows written to {out} ({reasons})", err=True)
+        click.echo(f"quarantined rows written to {result.quarantine_file} ({reasons})", err=True)
     click.echo(report.summary())
 
 
-def _mapping(name_or_path: str | None):
-    """Load a mapping file, or exit 2 with its error (never a traceback)."""
-    if not name_or_path:
-        return None
-    from cases.mapping import MappingError, load_mapping
+def _run_import(ctx: click.Context, kind: str, file: Path, **options: Any) -> None:
+    """Import ``file`` through :func:`services.imports.import_file`; a bad file or mapping exits 2."""
+    from services.errors import ServiceError
+    from services.imports import ImportRequest, import_file
 
     try:
-        return load_mapping(name_or_path)
-    except (MappingError, OSError) as exc:
-        click.echo(f"error: mapping {name_or_path}: {exc}", err=True)
-        sys.exit(2)
-
-
-def _read_failed(path: Path, exc: Exception) -> None:
-    click.echo(f"error: cannot read {path}: {exc}", err=True)
-    sys.exit(2)
-
-
-def _run_import(importer: Callable[..., Any], file: Path, quarantine_out: Path | None, **kwargs: Any) -> None:
-    """Run ``importer(file, **kwargs)``; an unreadable file exits 2, anything else prints the report."""
-    from cases.importing import ImportReadError
-
-    try:
-        report = importer(file, **kwargs)
-    except ImportReadError as exc:
-        _read_failed(file, exc)
-    _finish_import(report, quarantine_out)
+        result = import_file(_context(ctx), ImportRequest(kind=kind, path=file, **options))
+    except ServiceError as exc:
+        _fail(exc, 2 if exc.code in ("unreadable", "bad_mapping") else 1)
+    _finish_import(result)
 
 
 QUARANTINE_OPTION = click.option(
     "--quarantine-out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Where to write quarantined rows (CSV). Default: data/quarantine/<file>.<kind>.quarantine.csv",
+    help="Where to write quarantined rows (CSV). Default: <data dir>/quarantine/<file>.<kind>.quarantine.csv",
 )
 MAPPING_OPTION = click.option(
     "--mapping",
@@ -143,16 +188,14 @@ def import_cases_cmd(
 
     Example: gridpatrol import cases boston311_2015.csv.gz --mapping boston311
     """
-    from cases.importing import import_cases
-
     _run_import(
-        import_cases,
+        ctx,
+        "cases",
         file,
-        quarantine_out,
-        engine=_engine(ctx),
-        mapping=_mapping(mapping),
+        mapping=mapping,
         on_duplicate=on_duplicate,
         categories=categories,
+        quarantine_out=quarantine_out,
     )
 
 
@@ -165,9 +208,7 @@ def import_inspectors_cmd(
     ctx: click.Context, file: Path, mapping: str | None, quarantine_out: Path | None
 ) -> None:
     """Import inspectors (CSV/xlsx with inspector_id, name, district, active)."""
-    from cases.people import import_inspectors
-
-    _run_import(import_inspectors, file, quarantine_out, engine=_engine(ctx), mapping=_mapping(mapping))
+    _run_import(ctx, "inspectors", file, mapping=mapping, quarantine_out=quarantine_out)
 
 
 @import_group.command(name="assignments")
@@ -179,9 +220,7 @@ def import_assignments_cmd(
     ctx: click.Context, file: Path, mapping: str | None, quarantine_out: Path | None
 ) -> None:
     """Import inspector ↔ cell assignments (inspector_id, cell as H3 hex string, valid_from, valid_to)."""
-    from cases.people import import_assignments
-
-    _run_import(import_assignments, file, quarantine_out, engine=_engine(ctx), mapping=_mapping(mapping))
+    _run_import(ctx, "assignments", file, mapping=mapping, quarantine_out=quarantine_out)
 
 
 @import_group.command(name="areas")
@@ -201,35 +240,12 @@ def import_assignments_cmd(
 @click.option("--layer", default=None, help="Layer to read from a GeoPackage with several layers.")
 @QUARANTINE_OPTION
 @click.pass_context
-def import_areas_cmd(
-    ctx: click.Context,
-    file: Path,
-    level: str,
-    crs: str,
-    id_field: str | None,
-    name_field: str | None,
-    parent_field: str | None,
-    layer: str | None,
-    quarantine_out: Path | None,
-) -> None:
+def import_areas_cmd(ctx: click.Context, file: Path, **options: Any) -> None:
     """Import area polygons (GeoJSON, Shapefile, GeoPackage); GCJ-02/BD-09 input is converted to WGS-84.
 
     Example: gridpatrol import areas nantong_districts_2021.geojson --level district --crs gcj02
     """
-    from cases.areas import import_areas
-
-    _run_import(
-        import_areas,
-        file,
-        quarantine_out,
-        engine=_engine(ctx),
-        level=level,
-        crs=crs,
-        id_field=id_field,
-        name_field=name_field,
-        parent_field=parent_field,
-        layer=layer,
-    )
+    _run_import(ctx, "areas", file, **options)
 
 
 @import_group.command(name="unitgrids")
@@ -247,35 +263,13 @@ def import_areas_cmd(
 @click.option("--layer", default=None, help="Layer to read from a GeoPackage with several layers.")
 @QUARANTINE_OPTION
 @click.pass_context
-def import_unitgrids_cmd(
-    ctx: click.Context,
-    file: Path,
-    crs: str,
-    id_field: str | None,
-    name_field: str | None,
-    parent_field: str | None,
-    layer: str | None,
-    quarantine_out: Path | None,
-) -> None:
+def import_unitgrids_cmd(ctx: click.Context, file: Path, **options: Any) -> None:
     """Import official unit-grid polygons (单元网格, 14- or 15-digit codes) as the finest area level.
 
     Malformed codes are quarantined (invalid_unit_grid_code). Example:
     gridpatrol import unitgrids data/geo/demo/unit_grids.geojson
     """
-    from cases.areas import import_areas
-
-    _run_import(
-        import_areas,
-        file,
-        quarantine_out,
-        engine=_engine(ctx),
-        level="unit_grid",
-        crs=crs,
-        id_field=id_field,
-        name_field=name_field,
-        parent_field=parent_field,
-        layer=layer,
-    )
+    _run_import(ctx, "unit_grids", file, **options)
 
 
 @main.group(name="export")
@@ -290,20 +284,19 @@ def export_group() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output file.")
 @click.option(
     "--timezone",
-    envvar="GRIDPATROL_TIMEZONE",
-    default="Asia/Shanghai",
-    show_default=True,
-    help="Zone the ISO 8601 times are written in (with their offset).",
+    default=None,
+    help="Zone the ISO 8601 times are written in (with their offset); default: the city configuration's.",
 )
 @click.pass_context
-def export_cases_cmd(ctx: click.Context, fmt: str, out: Path, timezone: str) -> None:
+def export_cases_cmd(ctx: click.Context, fmt: str, out: Path, timezone: str | None) -> None:
     """Export every case as CSV, GeoJSON (WGS-84 points) or Open311 GeoReport v2 requests.json.
 
     Example: gridpatrol export cases --format geojson --out cases.geojson
     """
     from cases.export import export_cases
 
-    n = export_cases(_engine(ctx), out, fmt=fmt, timezone=timezone)
+    context = _context(ctx)
+    n = export_cases(context.engine, out, fmt=fmt, timezone=timezone or context.timezone)
     click.echo(f"wrote {n} cases to {out}")
 
 
@@ -312,15 +305,24 @@ def users_group() -> None:
     """Manage application users and roles."""
 
 
+ROLE_CHOICE = click.Choice(
+    ["inspector", "operator", "dispatcher", "department", "supervisor", "planner", "manager", "admin"]
+)
+
+
+def _users_call(ctx: click.Context, operation: Callable[..., Any], request: Any) -> Any:
+    """Run a :mod:`services.users` operation as the system; a refused request exits 1."""
+    from services.errors import ServiceError
+
+    try:
+        return operation(_context(ctx), request)
+    except ServiceError as exc:
+        _fail(exc)
+
+
 @users_group.command(name="add")
 @click.argument("username")
-@click.option(
-    "--role",
-    type=click.Choice(
-        ["inspector", "operator", "dispatcher", "department", "supervisor", "planner", "manager", "admin"]
-    ),
-    required=True,
-)
+@click.option("--role", type=ROLE_CHOICE, required=True)
 @click.option("--inspector", "inspector_id", default=None, help="The inspector_id an inspector account is.")
 @click.option("--department", default=None, help="The department a department account belongs to.")
 @click.option(
@@ -341,29 +343,78 @@ def users_add_cmd(
 
     Example: gridpatrol users add chief --role manager
     """
-    from cases.users import UserError, create_user
+    from services.users import CreateUser, create_user
 
-    try:
-        password_out = create_user(
-            _engine(ctx), username, role, password=password, inspector_id=inspector_id, department=department
-        )
-    except UserError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    shown = password_out if password is None else "(as given)"
-    click.echo(f"created {role} {username} with password {shown}")
+    request = CreateUser(username, role, password, inspector_id=inspector_id, department=department)
+    result = _users_call(ctx, create_user, request)
+    click.echo(f"created {role} {username} with password {result.password or '(as given)'}")
 
 
 @users_group.command(name="list")
 @click.pass_context
 def users_list_cmd(ctx: click.Context) -> None:
     """List users and their roles (never their passwords)."""
-    from cases.users import list_users
+    import pandas as pd
 
-    for user in list_users(_engine(ctx)):
-        locked = f" locked until {user['locked_until']:%Y-%m-%d %H:%M}Z" if user["locked_until"] else ""
+    from services.users import list_users
+
+    for user in list_users(_context(ctx)).to_frame().to_dict("records"):
+        locked = (
+            "" if pd.isna(user["locked_until"]) else f" locked until {user['locked_until']:%Y-%m-%d %H:%M}Z"
+        )
         extra = user["inspector_id"] or user["department"] or ""
-        click.echo(f"{user['username']:<20} {user['role']:<11} {extra}{locked}")
+        inactive = "" if user["active"] else " (deactivated)"
+        click.echo(f"{user['username']:<20} {user['role']:<11} {extra}{locked}{inactive}")
+
+
+@users_group.command(name="deactivate")
+@click.argument("username")
+@click.pass_context
+def users_deactivate_cmd(ctx: click.Context, username: str) -> None:
+    """Deactivate a user: no more logins, and an open session ends on its next page."""
+    from services.users import UserRef, deactivate_user
+
+    _users_call(ctx, deactivate_user, UserRef(username))
+    click.echo(f"deactivated {username}")
+
+
+@users_group.command(name="activate")
+@click.argument("username")
+@click.pass_context
+def users_activate_cmd(ctx: click.Context, username: str) -> None:
+    """Let a deactivated user log in again."""
+    from services.users import UserRef, reactivate_user
+
+    _users_call(ctx, reactivate_user, UserRef(username))
+    click.echo(f"activated {username}")
+
+
+@users_group.command(name="role")
+@click.argument("username")
+@click.option("--role", type=ROLE_CHOICE, required=True)
+@click.option("--inspector", "inspector_id", default=None, help="The inspector_id of an inspector account.")
+@click.option("--department", default=None, help="The department of a department account.")
+@click.pass_context
+def users_role_cmd(
+    ctx: click.Context, username: str, role: str, inspector_id: str | None, department: str | None
+) -> None:
+    """Change a user's role (their open session shows the new role's pages on its next page)."""
+    from services.users import RoleChange, change_role
+
+    _users_call(ctx, change_role, RoleChange(username, role, inspector_id, department))
+    click.echo(f"{username} is now {role}")
+
+
+@users_group.command(name="reset-password")
+@click.argument("username")
+@click.option("--password", default=None, help="The new password; generated and printed when omitted.")
+@click.pass_context
+def users_reset_password_cmd(ctx: click.Context, username: str, password: str | None) -> None:
+    """Set a new password and lift a lockout."""
+    from services.users import PasswordReset, reset_password
+
+    result = _users_call(ctx, reset_password, PasswordReset(username, password))
+    click.echo(f"new password of {username}: {result.password or '(as given)'}")
 
 
 @users_group.command(name="demo")
@@ -377,11 +428,11 @@ def users_list_cmd(ctx: click.Context) -> None:
 @click.pass_context
 def users_demo_cmd(ctx: click.Context, inspector_id: str | None, out: Path | None) -> None:
     """Create one demo user per role (demo-admin, demo-manager …) and print their passwords."""
-    from cases.db import data_dir
-    from cases.users import ensure_demo_users
+    from services.users import create_demo_users
 
-    out = out or data_dir() / "demo-users.txt"
-    created = ensure_demo_users(_engine(ctx), inspector_id=inspector_id)
+    context = _context(ctx)
+    out = out or context.data_dir / "demo-users.txt"
+    created = _users_call(ctx, create_demo_users, inspector_id)
     if created:
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("a", encoding="utf-8") as fh:

@@ -1,20 +1,35 @@
-"""What every page shares: the database engine, the signed-in user, the sidebar."""
+"""What every page shares: the service context, the signed-in user (re-read every run), the sidebar.
+
+**Sessions follow the store.** :func:`refresh_session` runs at the top of every script run: it signs the
+user out after ``session_idle_minutes`` (city configuration, default 30) without a page run, and otherwise
+re-reads the account by its id (:func:`services.users.current_user`), so a deactivated account is signed
+out and a changed role shows its own pages on the very next run. Pages call one service function with
+:func:`service_context` (the store, the city configuration and the signed-in user as the actor).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import importlib
 import threading
+import time
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.engine import Engine
 
 from app.i18n import LANGUAGES, ROLE_LABELS, label, t
 from app.maps import TILE_PROVIDERS, default_tiles
-from cases.db import data_dir, database_url, init_db, make_engine
-from cases.users import AuthResult
+from cases.db import database_url, make_engine, require_current_schema
+from grid.config import CityConfig, data_dir, load_city_config
+from services.context import Actor, Engine, ServiceContext  # Engine: the store's engine type
+from services.users import AuthResult, actor_of
+from services.users import current_user as stored_user
+
+#: Session-state keys: the signed-in user, the time of their last page run, why a session ended.
+USER_KEY, SEEN_KEY, ENDED_KEY = "user", "last_seen", "session_ended"
+#: The caller of a service before login (may only authenticate).
+ANONYMOUS = Actor(username="", role="")
 
 #: Modules the analysis pages need: importing them (pandas, numba kernels, geopandas …) takes
 #: seconds on first use, so the server imports them in the background while the first user logs in.
@@ -72,9 +87,9 @@ def warm_up() -> threading.Thread:
 
 @st.cache_resource
 def _engine_for(url: str) -> Engine:
-    engine = make_engine(url)
-    init_db(engine)
-    return engine
+    # read-only: a store without the current schema raises SchemaOutOfDateError (not cached, so the app
+    # works on the next run after `gridpatrol init`); only `gridpatrol init` migrates
+    return require_current_schema(make_engine(url))
 
 
 def engine() -> Engine:
@@ -101,17 +116,66 @@ def db_key() -> str:
     return database_url()
 
 
+def city_config() -> CityConfig:
+    """The city configuration (:func:`grid.config.load_city_config`), read on every call: an edit of
+    ``gridpatrol.toml`` applies on the next page run."""
+    return load_city_config()
+
+
+def service_context() -> ServiceContext:
+    """The service context of this run: the store, the city configuration, the signed-in user as actor."""
+    user = current_user()
+    return ServiceContext(
+        engine=engine(),
+        config=city_config(),
+        data_dir=data_dir(),
+        actor=actor_of(user) if user is not None else ANONYMOUS,
+    )
+
+
 def tracks_root() -> Path | None:
     """The patrol track store: ``<data dir>/tracks``, else the demo city's ``<data dir>/geo/demo/tracks``."""
-    for candidate in (data_dir() / "tracks", data_dir() / "geo" / "demo" / "tracks"):
-        if candidate.is_dir():
-            return candidate
-    return None
+    return service_context().tracks_root()
 
 
 def current_user() -> AuthResult | None:
-    """The signed-in user of this browser session, or None."""
-    return st.session_state.get("user")
+    """The signed-in user of this browser session (as re-read at the top of this run), or None."""
+    return st.session_state.get(USER_KEY)
+
+
+def sign_in(user: AuthResult) -> None:
+    """Start a session for ``user`` (a successful :func:`services.users.authenticate`)."""
+    st.session_state[USER_KEY] = user
+    st.session_state[SEEN_KEY] = time.time()
+    st.session_state.pop(ENDED_KEY, None)
+
+
+def sign_out(reason: str | None = None) -> None:
+    """End the session; ``reason`` (an i18n key) is shown on the login form."""
+    st.session_state.pop(USER_KEY, None)
+    st.session_state.pop(SEEN_KEY, None)
+    if reason is not None:
+        st.session_state[ENDED_KEY] = reason
+
+
+def refresh_session() -> AuthResult | None:
+    """At the top of every run: end an idle session, else re-read the user from the store (None when
+    the account was deactivated or deleted: signed out); returns the user of this run."""
+    user = current_user()
+    if user is None:
+        return None
+    now = time.time()
+    idle_s = city_config().session_idle_minutes * 60
+    if now - float(st.session_state.get(SEEN_KEY, now)) > idle_s:
+        sign_out("session_idle")
+        return None
+    fresh = stored_user(service_context(), user.user_id) if user.user_id is not None else None
+    if fresh is None:
+        sign_out("session_account_gone")
+        return None
+    st.session_state[USER_KEY] = fresh
+    st.session_state[SEEN_KEY] = now
+    return fresh
 
 
 def require_role(*roles: str) -> AuthResult:
@@ -135,5 +199,5 @@ def sidebar() -> None:
     if user is not None:
         st.sidebar.caption(t("signed_in_as", user=user.username, role=label(ROLE_LABELS, user.role or "")))
         if st.sidebar.button(t("logout")):
-            del st.session_state["user"]
+            sign_out()
             st.rerun()

@@ -25,6 +25,18 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "登录失败次数过多，账户已锁定至 {until}（UTC）。",
         "en": "Too many failed attempts: the account is locked until {until} UTC.",
     },
+    "login_inactive": {
+        "zh": "该账户已停用，请联系管理员。",
+        "en": "This account is deactivated: ask an administrator.",
+    },
+    "session_idle": {
+        "zh": "长时间未操作，已自动退出登录，请重新登录。",
+        "en": "You were signed out after a period of inactivity. Please log in again.",
+    },
+    "session_account_gone": {
+        "zh": "您的账户已停用或删除，已退出登录。",
+        "en": "Your account was deactivated or removed: you have been signed out.",
+    },
     "signed_in_as": {"zh": "当前用户：{user}（{role}）", "en": "Signed in as {user} ({role})"},
     "home": {"zh": "概览", "en": "Overview"},
     "data": {"zh": "数据导入", "en": "Data"},
@@ -49,6 +61,10 @@ TEXT: dict[str, dict[str, str]] = {
     "area_level": {"zh": "区域层级", "en": "Area level"},
     "coordinate_system": {"zh": "坐标系", "en": "Coordinate system"},
     "users": {"zh": "用户与角色", "en": "Users and roles"},
+    "role": {"zh": "角色", "en": "Role"},
+    "change_role": {"zh": "更改角色", "en": "Change role"},
+    "deactivate_user": {"zh": "停用账户", "en": "Deactivate"},
+    "reactivate_user": {"zh": "重新启用", "en": "Reactivate"},
     "hotspots": {"zh": "热点分析", "en": "Hot spots"},
     "no_cases": {"zh": "数据库中还没有带位置的案件。", "en": "The database holds no located cases yet."},
     "resolution": {"zh": "H3 分辨率", "en": "H3 resolution"},
@@ -58,6 +74,15 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "date": {"zh": "日期", "en": "date"},
     "rings": {"zh": "邻域环数 k", "en": "Neighbourhood rings k"},
+    "universe_areas": {
+        "zh": "研究区域：{areas} 个已导入区域内的 {n} 个网格（分辨率 {res}）",
+        "en": "Study area: {n} cells of the {areas} stored area(s) at res {res}",
+    },
+    "universe_hull": {
+        "zh": "研究区域：案件所在网格及周围 {rings} 环，共 {n} 个网格（分辨率 {res}；尚未导入区域）",
+        "en": "Study area: {n} cells at res {res}, the cases' cells and {rings} ring(s) around (no areas)",
+    },
+    "last_periods_all": {"zh": "0 = 全部周期", "en": "0 = every period"},
     "hotspot_areas": {
         "zh": "热点区域（相连的热点网格，至少 3 格）",
         "en": "Hot-spot areas (touching hot cells, 3 or more)",
@@ -76,6 +101,16 @@ TEXT: dict[str, dict[str, str]] = {
     "gi_class": {"zh": "热点类别", "en": "Gi* class"},
     "cells": {"zh": "网格数", "en": "cells"},
     "not_allowed": {"zh": "您的角色无权访问此页面。", "en": "Your role may not open this page."},
+    "schema_missing": {
+        "zh": "数据库尚未建立 GridPatrol 数据结构：请在服务器上运行 `gridpatrol init`，然后刷新本页。",
+        "en": "The database has no GridPatrol schema: run `gridpatrol init` on the server, then reload.",
+    },
+    "schema_old": {
+        "zh": "数据库结构版本为 {revision}，本版 GridPatrol 需要 {head}：请在服务器上运行 `gridpatrol init`，"
+        "然后刷新本页。",
+        "en": "The database is at schema revision {revision}, this GridPatrol needs {head}: run "
+        "`gridpatrol init` on the server, then reload.",
+    },
     "source": {"zh": "案件来源", "en": "Source"},
     "cell_history_pick": {
         "zh": "查看网格历史（点击地图或在此选择）",
@@ -187,6 +222,7 @@ TEXT: dict[str, dict[str, str]] = {
     "beat": {"zh": "责任片区", "en": "beat"},
     "workload_min": {"zh": "每周工作量（分钟）", "en": "workload (min/week)"},
     "n_beats": {"zh": "片区数（监督员数）", "en": "Beats (inspectors)"},
+    "beat_cells": {"zh": "各网格所属片区与工作量", "en": "Cells: beat and workload"},
     "max_deviation": {"zh": "最大工作量偏差", "en": "Largest workload deviation"},
     "not_balanced": {
         "zh": "未达到 ±10% 的均衡：有网格的工作量超过平均片区。",

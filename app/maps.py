@@ -23,13 +23,22 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement
-from folium.template import Template
-from folium.utilities import JsCode
+
+from app.palette import GI_CLASS_COLOURS as GI_CLASS_COLOURS  # re-exported for the pages
+from app.palette import PATTERN_COLOURS as PATTERN_COLOURS
+from app.palette import SEQUENTIAL
+from grid.config import load_city_config
+
+try:  # folium is in the [web] extra: the core install writes CSV, GeoJSON and Parquet but no HTML map
+    import folium
+    from branca.element import MacroElement
+    from folium.template import Template
+    from folium.utilities import JsCode
+except ImportError as exc:
+    raise ImportError("maps need folium: pip install 'gridpatrol[web]'", name=exc.name) from exc
 
 STATIC_DIR = Path(__file__).with_name("static")
 STATIC_URL = "/app/static"
@@ -61,40 +70,8 @@ TILE_PROVIDERS: dict[str, dict[str, str] | None] = {
 }
 TILES_ENV = "GRIDPATROL_TILES"
 
-#: Fill colour of each Gi* class (ArcGIS-like diverging palette).
-GI_CLASS_COLOURS = {
-    "hot_99": "#d62f27",
-    "hot_95": "#ed7551",
-    "hot_90": "#fab984",
-    "not_significant": "#eeeeee",
-    "cold_90": "#c0ccbe",
-    "cold_95": "#849eba",
-    "cold_99": "#4575b5",
-}
 TIANDITU_KEY_ENV = "GRIDPATROL_TIANDITU_KEY"
 
-#: Fill colour of each emerging hot spot pattern (reds for hot, blues for cold, grey for none).
-PATTERN_COLOURS = {
-    "new_hot_spot": "#fcbba1",
-    "consecutive_hot_spot": "#fc9272",
-    "intensifying_hot_spot": "#a50f15",
-    "persistent_hot_spot": "#de2d26",
-    "diminishing_hot_spot": "#fb6a4a",
-    "sporadic_hot_spot": "#fdd0a2",
-    "oscillating_hot_spot": "#f16913",
-    "historical_hot_spot": "#d9a58f",
-    "new_cold_spot": "#c6dbef",
-    "consecutive_cold_spot": "#9ecae1",
-    "intensifying_cold_spot": "#08519c",
-    "persistent_cold_spot": "#3182bd",
-    "diminishing_cold_spot": "#6baed6",
-    "sporadic_cold_spot": "#deebf7",
-    "oscillating_cold_spot": "#4292c6",
-    "historical_cold_spot": "#a6bddb",
-    "no_pattern": "#eeeeee",
-}
-#: A light-to-dark sequential palette (ColorBrewer Reds, 5 classes) for counts and shares.
-SEQUENTIAL = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
 
 _STYLE_FROM_PROPERTIES = JsCode(
     """
@@ -115,8 +92,9 @@ function(feature, layer) {
 
 
 def default_tiles() -> str:
-    """The tile provider from ``GRIDPATROL_TILES`` (default ``osm``); unknown names raise ValueError."""
-    name = os.environ.get(TILES_ENV, "osm")
+    """The tile provider of the city configuration (``tiles`` in ``gridpatrol.toml``, overridden by
+    ``GRIDPATROL_TILES``; default ``osm``); unknown names raise ValueError."""
+    name = load_city_config().tiles
     _check_provider(name)
     return name
 

@@ -2,7 +2,9 @@
 
 Nothing is shown before login. After login, the navigation holds only the pages the user's role may
 open, and every page checks the role again on the server (``app.context.require_role``), so a hidden
-page cannot be reached by URL either.
+page cannot be reached by URL either. Every run first re-reads the signed-in user from the store and
+ends idle sessions (``app.context.refresh_session``): a deactivated account or a changed role takes
+effect on the next run.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.context import current_user, engine, sidebar, warm_up
+from app.context import ENDED_KEY, refresh_session, service_context, sidebar, sign_in, warm_up
 from app.i18n import t
-from cases.users import authenticate
+from services.users import Login, authenticate
 
 VIEWS = Path(__file__).with_name("views")
 #: A local file: a Material icon as page icon is fetched from fonts.gstatic.com, which an intranet lacks.
@@ -47,26 +49,46 @@ PAGES: list[tuple[str, str, str, frozenset[str] | None]] = [
 def _login() -> None:
     st.title(t("app_title"))
     st.caption(t("tagline"))
+    ended = st.session_state.get(ENDED_KEY)
+    if ended:
+        st.warning(t(ended))
     with st.form("login"):
         username = st.text_input(t("username"))
         password = st.text_input(t("password"), type="password")
         submitted = st.form_submit_button(t("login"))
     if submitted:
-        result = authenticate(engine(), username.strip(), password)
+        result = authenticate(service_context(), Login(username, password))
         if result.ok:
-            st.session_state["user"] = result
+            sign_in(result)
             st.rerun()
         elif result.reason == "locked" and result.locked_until is not None:
             st.error(t("login_locked", until=f"{result.locked_until:%Y-%m-%d %H:%M}"))
+        elif result.reason == "inactive":
+            st.error(t("login_inactive"))
         else:
             st.error(t("login_failed"))
 
 
+def _require_store() -> None:
+    """Stop with a translated error when the store has no current schema (only ``gridpatrol init``
+    migrates; :func:`cases.db.require_current_schema`)."""
+    from app.context import engine
+    from cases.db import SchemaOutOfDateError
+
+    try:
+        engine()
+    except SchemaOutOfDateError as exc:
+        key = "schema_missing" if exc.revision is None else "schema_old"
+        st.error(t(key, revision=exc.revision, head=exc.head))
+        st.stop()
+
+
 def main() -> None:
     st.set_page_config(page_title="GridPatrol", page_icon=str(FAVICON), layout="wide")
+    _require_store()
     warm_up()
+    user = refresh_session()
     sidebar()
-    user = current_user()
     if user is None:
         # Register every page (hidden, never run) so that Streamlit keeps the requested page and query
         # (``/my_grid?case=…``) in the URL through the login; after login the role's own navigation

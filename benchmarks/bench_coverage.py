@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._measure import measure
+from grid.config import DEFAULT_TIMEZONE
 from patrol.scale import fine_cube_dask, fine_cube_from_store
 from patrol.store import write_tracks
 
@@ -75,7 +76,7 @@ def _sjoin_reference(points: pd.DataFrame) -> pd.DataFrame:
     hexes = cells_to_polygons(np.unique(latlng_to_cells(points["lat"], points["lon"])))
     gdf = gpd.GeoDataFrame(points, geometry=gpd.points_from_xy(points["lon"], points["lat"]), crs=4326)
     joined = gpd.sjoin(gdf, hexes[["cell", "geometry"]], predicate="within")
-    return joined.groupby(["cell", joined["ts"].dt.tz_convert("Asia/Shanghai").dt.date]).size()
+    return joined.groupby(["cell", joined["ts"].dt.tz_convert(DEFAULT_TIMEZONE).dt.date]).size()
 
 
 def _dask_client() -> Any:

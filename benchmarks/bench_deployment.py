@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._measure import measure
+from grid.config import DEFAULT_TIMEZONE
 
 BENCHMARK = "deployment"
 
@@ -133,7 +134,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         assignments[column] = pd.to_datetime(assignments[column], utc=True)
     graph = street_graph(streets, source="streets.parquet")
     date = (
-        pd.Timestamp(cases["reported_at"].max()).tz_convert("Asia/Shanghai") + pd.Timedelta(days=1)
+        pd.Timestamp(cases["reported_at"].max()).tz_convert(DEFAULT_TIMEZONE) + pd.Timedelta(days=1)
     ).date()
     inspector = people["inspector_id"].iloc[0]
     risk = forecast[["cell", "risk"]]

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._measure import measure
+from grid.config import DEFAULT_TIMEZONE
 
 BENCHMARK = "effectiveness"
 WINDOW_H = 2.0
@@ -84,7 +85,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         cells = pd.read_parquet(city / "geo" / "cells.parquet",
                                 columns=["cell", "district", "subdistrict", "inspector_id"])  # fmt: skip
         beats = cells[["cell", "inspector_id"]]
-        local = cases["reported_at"].dt.tz_convert("Asia/Shanghai").dt.date
+        local = cases["reported_at"].dt.tz_convert(DEFAULT_TIMEZONE).dt.date
         start, end = local.min(), local.max()
 
         def analysis() -> dict[str, Any]:

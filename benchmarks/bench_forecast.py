@@ -19,6 +19,7 @@ from analytics.evaluation import backtest
 from analytics.forecast import _GBM_CACHE, MODELS, Ensemble, PoissonGBM
 from benchmarks._measure import measure
 from grid.cells import grid_disk, latlng_to_cells
+from grid.config import DEFAULT_TIMEZONE
 
 BENCHMARK = "forecast"
 SEED = 20240606
@@ -35,7 +36,7 @@ def _cube(n: int, n_weeks: int) -> CaseCube:
     lam[new, n_weeks // 2 :] += 4.0
     counts = rng.poisson(np.stack([0.7 * lam, 0.3 * lam], axis=2))
     periods = pd.period_range("2024-01-01", periods=n_weeks, freq="W-SUN")
-    return CaseCube(counts, cells, periods, ("a", "b"), 10, "week", "Asia/Shanghai", int(counts.sum()))
+    return CaseCube(counts, cells, periods, ("a", "b"), 10, "week", DEFAULT_TIMEZONE, int(counts.sum()))
 
 
 def run(quick: bool) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from analytics.hotspots import gi_star
 from analytics.weights import disk_weights
 from benchmarks._measure import measure
 from grid.cells import grid_disk, grid_disk_csr, latlng_to_cells
+from grid.config import DEFAULT_TIMEZONE
 
 BENCHMARK = "hotspots"
 SEED = 20240601
@@ -147,7 +148,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
 
     periods = pd.period_range("2024-01-01", periods=n_weeks, freq="W-SUN")
     cube = CaseCube(
-        counts[:, :, None], em_cells, periods, ("count",), 10, "week", "Asia/Shanghai", int(counts.sum())
+        counts[:, :, None], em_cells, periods, ("count",), 10, "week", DEFAULT_TIMEZONE, int(counts.sum())
     )
     em_w = disk_weights(em_cells, 1)
     em_s, em_peak, _ = measure(lambda: emerging_hotspots(cube, weights=em_w), repeat=2, memory=True)

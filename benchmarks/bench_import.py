@@ -28,12 +28,13 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._measure import measure
+from grid.config import DEFAULT_TIMEZONE
 
 N_FULL = 1_000_000
 N_QUICK = 50_000
 #: Timed runs of each side of the A/B (``--quick``: 1).
 REPEAT = 2
-MAPPING = """
+MAPPING = f"""
 [columns]
 case_id = "案件编号"
 source = "来源"
@@ -50,7 +51,7 @@ description = "问题描述"
 
 [options]
 crs = "gcj02"
-timezone = "Asia/Shanghai"
+timezone = "{DEFAULT_TIMEZONE}"
 date_format = "%Y-%m-%d %H:%M:%S"
 
 [values.source]

@@ -23,6 +23,7 @@ from analytics.kpi import (
 )
 from benchmarks._measure import measure
 from grid.cells import grid_disk, latlng_to_cells
+from grid.config import DEFAULT_TIMEZONE
 
 BENCHMARK = "kpi"
 SEED = 20251231
@@ -59,7 +60,7 @@ def _year(n: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFram
     cat = rng.choice(len(mix), n, p=cfg.category_shares)
     where = rng.integers(0, n_cells, n)
     source = rng.choice(["patrol", "hotline", "wechat", "video", "other"], n, p=[0.45, 0.3, 0.15, 0.08, 0.02])
-    start = pd.Timestamp("2025-01-01", tz="Asia/Shanghai").tz_convert("UTC")
+    start = pd.Timestamp("2025-01-01", tz=DEFAULT_TIMEZONE).tz_convert("UTC")
     reported = start + pd.to_timedelta(np.sort(rng.uniform(0, 365 * 86400, n)), unit="s")
     key = np.array([m[3] for m in mix], dtype=object)[cat]
     cases = pd.DataFrame(

@@ -1,8 +1,12 @@
 """Working calendar of a city-management office: working hours, weekends, holidays and make-up days.
 
 A working day is a day ``chinese_calendar`` calls a workday (Monday–Friday except statutory holidays, plus
-the make-up Saturdays/Sundays, 调休上班). Working time is the union of the day's working periods, by
-default 08:00–12:00 and 13:30–17:30 in Asia/Shanghai (8 working hours a day). Time limits (处置时限) are
+the make-up Saturdays/Sundays, 调休上班) — or, for a city configured with ``calendar.country = "none"``,
+Monday–Friday — minus the city's extra holidays, plus its extra make-up days. :func:`working_calendar` builds
+the calendar of a :class:`grid.config.CityConfig`; it is the one holiday wrapper of the project (the
+forecast's holiday features and the simulator read it too). Working time is the union of the day's working
+periods, by default 08:00–12:00 and 13:30–17:30 in the city's zone (:data:`grid.config.DEFAULT_TIMEZONE`;
+8 working hours a day). Time limits (处置时限) are
 counted in working time: ``add_working_time`` moves a UTC instant forward by so many working hours, and
 ``working_time_between`` measures working hours between two instants. ``wall_clock=True`` counts round the
 clock instead (urgent safety cases). Everything is vectorised: the calendar is turned once into a sorted
@@ -15,9 +19,10 @@ ends Friday 10:00, and from a Friday 16:30 it ends the third working day after a
 Examples
 --------
 >>> import pandas as pd
->>> t = pd.Series(pd.to_datetime(["2025-03-07 16:30"]).tz_localize("Asia/Shanghai").tz_convert("UTC"))
->>> add_working_time(t, 4).dt.tz_convert("Asia/Shanghai").iloc[0]
-Timestamp('2025-03-10 11:00:00+0800', tz='Asia/Shanghai')
+>>> from grid.config import DEFAULT_TIMEZONE
+>>> t = pd.Series(pd.to_datetime(["2025-03-07 16:30"]).tz_localize(DEFAULT_TIMEZONE).tz_convert("UTC"))
+>>> add_working_time(t, 4).dt.tz_convert(DEFAULT_TIMEZONE).iloc[0].isoformat()
+'2025-03-10T11:00:00+08:00'
 """
 
 from __future__ import annotations
@@ -32,14 +37,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+from grid.config import DEFAULT_TIMEZONE, CityConfig
+
 DEFAULT_PERIODS: tuple[tuple[str, str], ...] = (("08:00", "12:00"), ("13:30", "17:30"))
 _NS = 1_000_000_000
 _PAD_DAYS = 40
 
 
 class WorkingCalendar:
-    """Working periods per day in a time zone, with Chinese workdays from ``chinese_calendar``.
+    """Working periods per day in a time zone, with a country's workdays and the city's own exceptions.
 
     Parameters
     ----------
@@ -48,7 +54,9 @@ class WorkingCalendar:
     periods
         ``(start, end)`` local ``HH:MM`` pairs, sorted and non-overlapping.
     extra_holidays, extra_workdays
-        Local dates to force off / on (a city's own closures or duty days).
+        Local dates to force off / on (a city's own closures or make-up working days).
+    country
+        ``"CN"``: statutory holidays and make-up days from ``chinese_calendar``; ``"none"``: Monday–Friday.
 
     Notes
     -----
@@ -63,8 +71,13 @@ class WorkingCalendar:
         periods: tuple[tuple[str, str], ...] = DEFAULT_PERIODS,
         extra_holidays: tuple[dt.date, ...] = (),
         extra_workdays: tuple[dt.date, ...] = (),
+        country: str = "CN",
     ) -> None:
+        if country not in ("CN", "none"):
+            msg = f"country must be 'CN' or 'none', got {country!r}"
+            raise ValueError(msg)
         self.timezone = timezone
+        self.country = country
         self.periods = tuple((_minutes(a), _minutes(b)) for a, b in periods)
         if any(b <= a for a, b in self.periods) or any(
             self.periods[k + 1][0] < self.periods[k][1] for k in range(len(self.periods) - 1)
@@ -82,16 +95,21 @@ class WorkingCalendar:
         """Working hours in one working day."""
         return sum(b - a for a, b in self.periods) / 60.0
 
-    def is_workday(self, day: dt.date) -> bool:
-        """Whether a local date is a working day (holidays and make-up days included)."""
+    def is_workday(self, day: dt.date, *, warn: bool = True) -> bool:
+        """Whether a local date is a working day (holidays and make-up days included).
+
+        ``warn=False``: no warning for a year the country table does not cover (features, simulations).
+        """
         if day in self.extra_holidays:
             return False
         if day in self.extra_workdays:
             return True
+        if self.country == "none":
+            return day.weekday() < 5
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
-            if not self._warned:
+            if warn and not self._warned:
                 warnings.warn(
                     f"chinese_calendar has no holiday table for {day.year}; Monday–Friday are used "
                     "as working days for that year",
@@ -221,9 +239,26 @@ def _check_aware(idx: pd.DatetimeIndex) -> None:
         raise ValueError(msg)
 
 
+def working_calendar(config: CityConfig) -> WorkingCalendar:
+    """The working calendar of a city: ``config.calendar`` (country, extra holidays, make-up days, working
+    periods) in ``config.timezone``. :meth:`grid.config.CityConfig.working_calendar` calls this.
+
+    A new calendar per call (its interval table grows with use); keep it where it is reused.
+    """
+    cal = config.calendar
+    return WorkingCalendar(
+        timezone=config.timezone,
+        periods=tuple((str(a), str(b)) for a, b in cal.working_periods),
+        extra_holidays=tuple(cal.extra_holidays),
+        extra_workdays=tuple(cal.extra_workdays),
+        country=cal.country,
+    )
+
+
 @lru_cache(maxsize=8)
 def default_calendar(timezone: str = DEFAULT_TIMEZONE) -> WorkingCalendar:
-    """A shared :class:`WorkingCalendar` with the default periods for ``timezone``."""
+    """A shared :class:`WorkingCalendar` with the default periods and Chinese holidays for ``timezone`` (the
+    library default when no city calendar is given; front-ends pass :func:`working_calendar`)."""
     return WorkingCalendar(timezone=timezone)
 
 

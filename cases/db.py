@@ -3,11 +3,15 @@
 The URL is resolved in this order: the ``url`` argument, the ``GRIDPATROL_DB_URL`` environment variable,
 then ``sqlite:///<data dir>/gridpatrol.db`` where the data directory is ``GRIDPATROL_DATA_DIR`` or
 ``./data``. The schema is created and upgraded by Alembic (``init_db``), never by ``create_all`` in
-production code, so a city's database can be migrated in place when the schema grows.
+production code, so a city's database can be migrated in place when the schema grows. Only
+``gridpatrol init`` (and ``make demo``, which runs it) migrates; every other command, the app and the
+services open the store through :func:`require_current_schema`, which refuses an empty or older database
+with that advice instead of changing it.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from pathlib import Path
@@ -25,10 +29,13 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 __all__ = [
     "DATA_DIR_ENV",
     "DB_URL_ENV",
+    "SchemaOutOfDateError",
     "data_dir",
     "database_url",
+    "head_revision",
     "init_db",
     "make_engine",
+    "require_current_schema",
     "schema_revision",
 ]
 
@@ -91,3 +98,52 @@ def schema_revision(engine: Engine) -> str | None:
         if not sa.inspect(conn).has_table("alembic_version"):
             return None
         return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+
+
+class SchemaOutOfDateError(RuntimeError):
+    """The database has no GridPatrol schema, or not the revision this GridPatrol needs: the message says
+    to run ``gridpatrol init`` (the one command that migrates)."""
+
+    def __init__(self, url: str, revision: str | None, head: str) -> None:
+        self.url = url
+        self.revision = revision
+        self.head = head
+        if revision is None:
+            msg = f"the database at {url} has no GridPatrol schema: run `gridpatrol init`"
+        else:
+            msg = (
+                f"the database at {url} is at schema revision {revision}, this GridPatrol needs {head}: "
+                "run `gridpatrol init`"
+            )
+        super().__init__(msg)
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest schema revision of the packaged migrations (what :func:`init_db` upgrades to)."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    if head is None:  # pragma: no cover - the package ships its migrations
+        raise RuntimeError(f"no migrations under {MIGRATIONS_DIR}")
+    return head
+
+
+def require_current_schema(engine: Engine) -> Engine:
+    """``engine`` if its database is at :func:`head_revision`, else :class:`SchemaOutOfDateError`.
+
+    Read-only: nothing is created or migrated (that is ``gridpatrol init``'s job). The error's URL has no
+    password.
+    """
+    head = head_revision()
+    file = engine.url.database if engine.dialect.name == "sqlite" else None
+    if file and file != ":memory:" and not file.startswith("file:") and not Path(file).exists():
+        revision = None  # a new SQLite file: connecting would create it
+    else:
+        revision = schema_revision(engine)
+    if revision != head:
+        url = engine.url._replace(password=None).render_as_string(hide_password=False)
+        raise SchemaOutOfDateError(url, revision, head)
+    return engine

@@ -178,8 +178,10 @@ def deadlines_for(
     dispatched_at
         tz-aware dispatch times (Series, DatetimeIndex, Timestamp); NaT gives NaT.
     table, calendar
-        Rules (default :data:`DEFAULT_RULES`) and working calendar (default Asia/Shanghai 08:00–12:00,
-        13:30–17:30, Chinese holidays).
+        Rules (default :data:`DEFAULT_RULES`) and working calendar (default
+        :func:`cases.calendar.default_calendar`: 08:00–12:00, 13:30–17:30 in
+        :data:`grid.config.DEFAULT_TIMEZONE`, Chinese holidays; a city passes
+        :func:`cases.calendar.working_calendar` of its configuration).
 
     Returns
     -------

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from cases.models import CASE_CONTRACT_COLUMNS, Case
 from grid.cells import cells_to_strings
+from grid.config import DEFAULT_TIMEZONE
 
 EXPORT_FORMATS = ("csv", "geojson", "open311")
 TIME_COLUMNS = (
@@ -92,7 +93,7 @@ def export_cases(
     path: str | Path,
     *,
     fmt: str,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = DEFAULT_TIMEZONE,
     mask_phone: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> int:
@@ -111,7 +112,8 @@ def export_cases(
         ``GEOJSON_PROPERTIES``, ``"geometry": null`` for cases without a location.
         ``open311``: a JSON array of GeoReport v2 service requests with the fields ``OPEN311_FIELDS``.
     timezone
-        IANA zone the times are written in, with its offset (``+08:00`` for the default Asia/Shanghai).
+        IANA zone the times are written in, with its offset (``+08:00`` for the default
+        :data:`grid.config.DEFAULT_TIMEZONE`).
     mask_phone
         Mask reporter phone numbers as ``138****5678`` (see :func:`mask_phone_numbers`). Default True.
     chunk_rows
@@ -147,7 +149,7 @@ def export_cases(
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        msg = f"`timezone` was {timezone!r}, not an IANA time zone such as 'Asia/Shanghai'"
+        msg = f"`timezone` was {timezone!r}, not an IANA time zone such as {DEFAULT_TIMEZONE!r}"
         raise ValueError(msg) from exc
     if chunk_rows < 1:
         msg = f"`chunk_rows` was {chunk_rows} but must be >= 1"

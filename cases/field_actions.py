@@ -14,11 +14,11 @@ import datetime as dt
 import secrets
 
 import numpy as np
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from cases import repository
 from cases.lifecycle import TransitionResult, allowed_actions, report_case, transition
-from cases.models import Assignment, Case
+from cases.repository_patrol import case_cell_status
 
 __all__ = [
     "CASE_CELL_RES",
@@ -40,22 +40,15 @@ class FieldActionError(ValueError):
 
 
 def inspector_cells(engine: Engine, inspector_id: str, start: dt.datetime, end: dt.datetime) -> np.ndarray:
-    """Cells assigned to ``inspector_id`` at any time in ``[start, end)`` (tz-aware): int64, sorted."""
-    a = Assignment.__table__.c
-    query = sa.select(a.cell).where(
-        a.inspector_id == inspector_id,
-        a.valid_from < end,
-        sa.or_(a.valid_to.is_(None), a.valid_to > start),
-    )
-    with engine.connect() as conn:
-        cells = conn.execute(query).scalars().all()
-    return np.unique(np.asarray(cells, dtype=np.int64))
+    """Cells assigned to ``inspector_id`` at any time in ``[start, end)`` (tz-aware): int64, sorted
+    (:func:`cases.repository.inspector_cells`)."""
+    return repository.inspector_cells(engine, inspector_id, start, end)
 
 
 def case_in_cells(engine: Engine, case_id: str, cells: np.ndarray) -> bool:
     """True when case ``case_id`` exists and its (res-10) ``cell`` is one of ``cells``."""
-    with engine.connect() as conn:
-        cell = conn.execute(sa.select(Case.cell).where(Case.case_id == case_id)).scalar_one_or_none()
+    found = case_cell_status(engine, case_id)
+    cell = None if found is None else found[0]
     return cell is not None and bool(np.isin(np.int64(cell), np.asarray(cells, dtype=np.int64)))
 
 

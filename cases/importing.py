@@ -79,7 +79,8 @@ def import_cases(
     mapping
         Column and value mapping (:func:`cases.mapping.load_mapping`). Default: the file's columns carry
         GridPatrol's field names (``case_id``, ``category_code`` or ``category``, ``lat``, ``lon``,
-        ``reported_at`` …), times are ISO 8601 in Asia/Shanghai, coordinates WGS-84. Required: ``case_id``,
+        ``reported_at`` …), times are ISO 8601 in the mapping's zone
+        (default :data:`grid.config.DEFAULT_TIMEZONE`), coordinates WGS-84. Required: ``case_id``,
         ``reported_at``, ``category_code``, ``lat``, ``lon``; an empty ``source`` becomes ``"other"``.
     on_duplicate
         ``"skip"`` keeps a stored case as it is; ``"update"`` overwrites the fields the file supplies where

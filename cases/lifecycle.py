@@ -32,6 +32,11 @@ the deadline the event set). If another writer changed the case in between, no r
 re-runs a read-decide-write step on conflict. Errors: :class:`InvalidTransitionError` (the status does not
 allow the action), :class:`RoleNotAllowedError` (the role may not do the action), :class:`StaleCaseError`
 (concurrent update or ``expected_version`` mismatch), :class:`CaseNotFoundError`.
+
+This module holds the store operations; the pure state machine (statuses, roles, :data:`TRANSITIONS`,
+the errors, :func:`allowed_actions`, :func:`history_problems`) is :mod:`cases.workflow` and the loaders
+(:func:`load_lifecycle_frame`, :func:`load_events`) are :mod:`cases.lifecycle_frames`; all are re-exported
+here.
 """
 
 from __future__ import annotations
@@ -42,7 +47,6 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -53,7 +57,28 @@ from sqlalchemy.orm import Session
 
 from cases.calendar import WorkingCalendar, default_calendar
 from cases.deadlines import DeadlineTable
+from cases.lifecycle_frames import load_events, load_lifecycle_frame
 from cases.models import Case, CaseEvent
+from cases.workflow import (
+    _TIME_COLUMNS,
+    ACTIONS,
+    LIFECYCLE_COLUMNS,
+    ROLES,
+    STATUSES,
+    TERMINAL,
+    TRANSITIONS,
+    CaseNotFoundError,
+    InvalidTransitionError,
+    LifecycleError,
+    RoleNotAllowedError,
+    StaleCaseError,
+    Transition,
+    TransitionResult,
+    _aware,
+    _check_request,
+    allowed_actions,
+    history_problems,
+)
 
 __all__ = [
     "ACTIONS",
@@ -78,162 +103,11 @@ __all__ = [
     "transition",
 ]
 
-STATUSES = (
-    "reported",
-    "verified",
-    "cancelled",
-    "registered",
-    "dispatched",
-    "resolved",
-    "checked",
-    "closed",
-    "extension_requested",
-    "suspension_requested",
-    "suspended",
-)
-TERMINAL = ("cancelled", "closed")
-#: Workflow roles (a subset of :data:`cases.models.ROLES`; planner/manager/admin never move cases).
-ROLES = ("inspector", "operator", "dispatcher", "department", "supervisor")
-
-
-@dataclass(frozen=True)
-class Transition:
-    """One action: the statuses it starts from, the status it leads to, the roles allowed, its name."""
-
-    action: str
-    sources: tuple[str, ...]
-    target: str
-    roles: tuple[str, ...]
-    label: str
-
-
-def _t(action: str, sources: tuple[str, ...], target: str, roles: tuple[str, ...], label: str) -> Transition:
-    return Transition(action, sources, target, roles, label)
-
-
-TRANSITIONS: dict[str, Transition] = {
-    t.action: t
-    for t in (
-        _t("verify", ("reported",), "verified", ("inspector",), "现场核实"),
-        _t("cancel", ("reported", "verified"), "cancelled", ("operator",), "核实不属实，作废"),
-        _t("register", ("verified",), "registered", ("supervisor",), "立案"),
-        _t("dispatch", ("registered",), "dispatched", ("dispatcher",), "派遣"),
-        _t("return", ("dispatched",), "registered", ("department",), "退回（非本部门职责）"),
-        _t("handle", ("dispatched",), "resolved", ("department",), "处置反馈"),
-        _t("check_pass", ("resolved",), "checked", ("inspector",), "现场核查通过"),
-        _t("check_fail", ("resolved",), "dispatched", ("inspector",), "核查未通过，返工"),
-        _t("close", ("checked",), "closed", ("supervisor",), "结案"),
-        _t("request_extension", ("dispatched",), "extension_requested", ("department",), "延期申请"),
-        _t("approve_extension", ("extension_requested",), "dispatched", ("supervisor",), "延期批准"),
-        _t("reject_extension", ("extension_requested",), "dispatched", ("supervisor",), "延期驳回"),
-        _t("request_suspension", ("dispatched",), "suspension_requested", ("department",), "挂账申请"),
-        _t("approve_suspension", ("suspension_requested",), "suspended", ("supervisor",), "挂账批准"),
-        _t("reject_suspension", ("suspension_requested",), "dispatched", ("supervisor",), "挂账驳回"),
-        _t("resume", ("suspended",), "dispatched", ("supervisor",), "解除挂账"),
-    )
-}
-ACTIONS = tuple(TRANSITIONS)
-#: Status changes a history may contain besides :data:`TRANSITIONS`: the first event and a patrol find's
-#: immediate verification (``report_case``, the simulator).
-_OPENING = {(None, "reported"), ("reported", "verified")}
-#: Columns of :func:`load_lifecycle_frame`.
-LIFECYCLE_COLUMNS = (
-    "case_id",
-    "source",
-    "category_code",
-    "kind",
-    "cell",
-    "lat",
-    "lon",
-    "reported_at",
-    "registered_at",
-    "dispatched_at",
-    "department",
-    "deadline_at",
-    "resolved_at",
-    "verified_at",
-    "closed_at",
-    "suspended_at",
-    "status",
-    "urgency",
-    "reported_by",
-    "satisfaction",
-    "location_flag",
-)
-_TIME_COLUMNS = (
-    "reported_at",
-    "registered_at",
-    "dispatched_at",
-    "deadline_at",
-    "resolved_at",
-    "verified_at",
-    "closed_at",
-    "suspended_at",
-)
 #: Times after which an action may not be dated (its ``at`` must not precede any of them).
 _ORDER_COLUMNS = tuple(c for c in _TIME_COLUMNS if c != "deadline_at")
 # The working calendar caches its interval table in place; one lock keeps concurrent writers from
 # reading a half-rebuilt table.
 _CALENDAR_LOCK = threading.Lock()
-
-
-class LifecycleError(ValueError):
-    """Base class of the lifecycle errors (a ``ValueError``: the request, not the system, is wrong)."""
-
-
-class CaseNotFoundError(LifecycleError, LookupError):
-    """No case with that id."""
-
-
-class InvalidTransitionError(LifecycleError):
-    """The case's status does not allow the action (or the action's arguments are inconsistent)."""
-
-
-class RoleNotAllowedError(LifecycleError, PermissionError):
-    """The role may not perform the action."""
-
-
-class StaleCaseError(LifecycleError):
-    """The case changed since it was read (another writer, or ``expected_version`` is not current)."""
-
-
-@dataclass(frozen=True)
-class TransitionResult:
-    """What :func:`transition` did: the case's new status and version, and the event id written."""
-
-    case_id: str
-    action: str
-    from_status: str
-    to_status: str
-    version: int
-    event_id: int
-    at: dt.datetime
-    deadline_at: dt.datetime | None
-
-
-def allowed_actions(status: str | None, role: str | None = None) -> list[str]:
-    """Actions possible from ``status`` (for ``role`` only, when given), in :data:`ACTIONS` order."""
-    return [a for a, t in TRANSITIONS.items() if status in t.sources and (role is None or role in t.roles)]
-
-
-def _aware(value: Any, name: str) -> dt.datetime:
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        msg = f"`{name}` must be a tz-aware datetime, got {value!r}"
-        raise InvalidTransitionError(msg)
-    return value.astimezone(dt.UTC)
-
-
-def _check_request(action: str, role: str) -> Transition:
-    spec = TRANSITIONS.get(action)
-    if spec is None:
-        msg = f"unknown action {action!r}; actions are {list(ACTIONS)}"
-        raise InvalidTransitionError(msg)
-    if role not in spec.roles:
-        msg = f"role {role!r} may not {action} ({spec.label}); allowed: {', '.join(spec.roles)}"
-        raise RoleNotAllowedError(msg)
-    return spec
 
 
 def _deadline(
@@ -565,87 +439,3 @@ def report_case(
                 )
             )  # fmt: skip
     return 1
-
-
-# ---- reading the store -------------------------------------------------------------------------------
-def load_lifecycle_frame(engine: Engine) -> pd.DataFrame:
-    """Every case with the lifecycle columns the KPIs need (:data:`LIFECYCLE_COLUMNS`).
-
-    Times are tz-aware UTC (NaT when not reached), ``cell`` nullable Int64, ``satisfaction`` float64,
-    text as pandas strings. One row per case, ordered by ``case_id``.
-    """
-    c = Case.__table__.c
-    # times as text, parsed by pandas in one vectorised pass (the per-value UTCDateTime conversion of
-    # 8 columns × 100k rows takes longer than the query)
-    query = sa.select(
-        *(sa.cast(c[n], sa.Text).label(n) if n in _TIME_COLUMNS else c[n] for n in LIFECYCLE_COLUMNS)
-    ).order_by(c.case_id)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return _frame(rows, LIFECYCLE_COLUMNS)
-
-
-def load_events(engine: Engine) -> pd.DataFrame:
-    """The case-event history: ``case_id``, ``at`` (UTC), ``from_status``, ``to_status``, ``actor``,
-    ``role``, ``action``, ``deadline_at``, ordered by case then ``event_id`` (the order of writing)."""
-    e = CaseEvent.__table__.c
-    names = (
-        "event_id", "case_id", "at", "from_status", "to_status", "actor", "role", "action", "deadline_at",
-    )  # fmt: skip
-    query = sa.select(*(e[n] for n in names)).order_by(e.case_id, e.event_id)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return _frame(rows, names)
-
-
-def _frame(rows: list[Any], names: tuple[str, ...]) -> pd.DataFrame:
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    frame = pd.DataFrame(index=pd.RangeIndex(len(rows)))
-    for name, values in zip(names, columns, strict=True):
-        if name in _TIME_COLUMNS or name == "at":
-            times = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
-            frame[name] = times.astype("datetime64[ns, UTC]")
-        elif name in ("cell", "event_id"):
-            frame[name] = pd.array(values, dtype="Int64")
-        elif name in ("lat", "lon", "satisfaction"):
-            frame[name] = pd.array(values, dtype="Float64").to_numpy(dtype="float64", na_value=np.nan)
-        else:
-            frame[name] = pd.array(values, dtype="string")
-    return frame
-
-
-def history_problems(events: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
-    """Inconsistencies between case histories and the cases: an empty frame means every history is sound.
-
-    Checks, vectorised over all events (``events`` in writing order per case, as :func:`load_events`):
-    every event's ``from_status`` is the previous event's ``to_status`` (``broken_chain``); every status
-    change is a transition of :data:`TRANSITIONS` or an opening step (``not_a_transition``); the last
-    event's ``to_status`` is the case's ``status`` (``status_mismatch``); every status is in
-    :data:`STATUSES` (``unknown_status``). Returns ``case_id``, ``problem``, ``detail``.
-    """
-    ev = events.reset_index(drop=True)
-    prev_to = ev["to_status"].shift(1).where(ev["case_id"].eq(ev["case_id"].shift(1)))
-    frm, to = ev["from_status"].astype(object), ev["to_status"].astype(object)
-    prev = prev_to.astype(object)
-    first = prev.isna().to_numpy()
-    chain_ok = np.where(first, True, (frm.fillna("∅") == prev.fillna("∅")).to_numpy())
-    pairs = {f"{s or '∅'}→{t}" for s, t in {(s, t.target) for t in TRANSITIONS.values() for s in t.sources}
-             | _OPENING}  # fmt: skip
-    pair_ok = (frm.fillna("∅").astype(str) + "→" + to.astype(str)).isin(pairs).to_numpy()
-    known = to.isin(STATUSES).to_numpy()
-    last = ev.groupby("case_id", sort=False).tail(1)[["case_id", "to_status"]]
-    merged = cases[["case_id", "status"]].merge(last, on="case_id", how="left")
-    differs = merged["to_status"].astype(object).fillna("∅") != merged["status"].astype(object).fillna("∅")
-    mismatch = merged[differs]
-    parts = [
-        pd.DataFrame({"case_id": ev["case_id"][~chain_ok], "problem": "broken_chain",
-                      "detail": frm[~chain_ok].astype(str) + " after " + prev[~chain_ok].astype(str)}),
-        pd.DataFrame({"case_id": ev["case_id"][~pair_ok], "problem": "not_a_transition",
-                      "detail": frm[~pair_ok].astype(str) + " → " + to[~pair_ok].astype(str)}),
-        pd.DataFrame({"case_id": ev["case_id"][~known], "problem": "unknown_status",
-                      "detail": to[~known].astype(str)}),
-        pd.DataFrame({"case_id": mismatch["case_id"], "problem": "status_mismatch",
-                      "detail": "case " + mismatch["status"].astype(str) + ", last event "
-                      + mismatch["to_status"].astype(str)}),
-    ]  # fmt: skip
-    return pd.concat(parts, ignore_index=True).astype(object)

@@ -6,7 +6,7 @@ A mapping file has four optional tables::
     case_id = "CASE_ENQUIRY_ID"
     category = "TYPE"    # ``category`` is an alias of ``category_code``
     [options]
-    timezone = "America/New_York"   # zone of times written without an offset (default Asia/Shanghai)
+    timezone = "America/New_York"   # zone of times written without an offset (default: DEFAULT_TIMEZONE)
     crs = "wgs84"                   # wgs84 | gcj02 | bd09: coordinate system of lat/lon
     date_format = "%m/%d/%Y %I:%M:%S %p"  # strptime format of every time field (default: ISO 8601 / inferred)
     date_formats = { closed_at = "%Y-%m-%d" }  # per-field formats, win over date_format
@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cases.models import CASE_KINDS, CASE_SOURCES, COORDINATE_SYSTEMS
+from grid.config import DEFAULT_TIMEZONE
 
 __all__ = [
     "ASSIGNMENT_FIELDS",
@@ -56,7 +57,6 @@ __all__ = [
 ]
 
 MAPPINGS_DIR = Path(__file__).with_name("mappings")
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 #: Field kinds: how the text of a field is parsed.
 TEXT, TIME, NUMBER, BOOL, CELL = "text", "time", "number", "bool", "cell"
@@ -302,7 +302,7 @@ def _check_timezone(origin: str, name: Any) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        msg = f"{origin}: options.timezone {name!r} is not an IANA time zone (e.g. 'Asia/Shanghai')"
+        msg = f"{origin}: options.timezone {name!r} is not an IANA time zone (e.g. {DEFAULT_TIMEZONE!r})"
         raise MappingError(msg) from exc
     return str(name)
 

@@ -188,6 +188,8 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: False: the account may not log in and a signed-in session ends on its next page run (migration 0004)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
 
 
 class ImportBatch(Base):

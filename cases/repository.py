@@ -32,6 +32,8 @@ __all__ = [
     "inspector_cells",
     "inspectors",
     "load_areas",
+    "select_overlapping",
+    "select_valid_at",
     "table_counts",
 ]
 
@@ -75,20 +77,31 @@ def assignments_overlapping(
     engine: Engine, start: dt.datetime | pd.Timestamp, end: dt.datetime | pd.Timestamp
 ) -> pd.DataFrame:
     """Assignments valid at some instant of ``[start, end)`` (tz-aware): the one definition of "live"."""
-    frame = assignments(engine)
+    return select_overlapping(assignments(engine), start, end)
+
+
+def select_overlapping(
+    frame: pd.DataFrame, start: dt.datetime | pd.Timestamp, end: dt.datetime | pd.Timestamp
+) -> pd.DataFrame:
+    """The rows of an assignments frame (a demo-city folder's …) valid at an instant of ``[start, end)``."""
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     if start.tzinfo is None or end.tzinfo is None:
         msg = f"start and end must be tz-aware, got {start!r}, {end!r}"
         raise ValueError(msg)
-    valid_to = frame["valid_to"].fillna(_OPEN_END)
-    live = (frame["valid_from"] < end) & (valid_to > start)
+    valid_to = pd.to_datetime(frame["valid_to"], utc=True).fillna(_OPEN_END)
+    live = (pd.to_datetime(frame["valid_from"], utc=True) < end) & (valid_to > start)
     return frame[live.to_numpy()].reset_index(drop=True)
 
 
 def assignments_valid_at(engine: Engine, at: dt.datetime | pd.Timestamp) -> pd.DataFrame:
     """Assignments valid at the instant ``at`` (tz-aware): ``valid_from <= at < valid_to``."""
+    return select_valid_at(assignments(engine), at)
+
+
+def select_valid_at(frame: pd.DataFrame, at: dt.datetime | pd.Timestamp) -> pd.DataFrame:
+    """The rows of an assignments frame valid at the instant ``at`` (tz-aware)."""
     at = pd.Timestamp(at)
-    return assignments_overlapping(engine, at, at + pd.Timedelta(microseconds=1))
+    return select_overlapping(frame, at, at + pd.Timedelta(microseconds=1))
 
 
 def inspector_cells(

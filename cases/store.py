@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cases.models import Base, Case
+from grid.config import DEFAULT_TIMEZONE
 
 COUNTED_TABLES = ("cases", "case_events", "inspectors", "assignments", "areas", "departments", "users")
 #: Columns of the cases table the analytics cube needs (``cases`` data contract).
@@ -67,7 +68,7 @@ def load_case_frame(engine: Engine, columns: tuple[str, ...] = CASE_COLUMNS) -> 
 
 
 def recent_activity(
-    engine: Engine, *, days: int = 28, map_days: int = 7, timezone: str = "Asia/Shanghai"
+    engine: Engine, *, days: int = 28, map_days: int = 7, timezone: str = DEFAULT_TIMEZONE
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The overview of the latest cases: where (last ``map_days``) and how many per day (last ``days``).
 

@@ -41,8 +41,10 @@ class UserError(ValueError):
 class AuthResult:
     """Outcome of a login attempt.
 
-    ``ok`` is True only with a valid password on an unlocked account; ``reason`` is one of ``ok``,
-    ``unknown_user_or_password`` (deliberately the same for both), ``locked`` and ``inactive``.
+    ``ok`` is True only with a valid password on an unlocked, active account; ``reason`` is one of ``ok``,
+    ``unknown_user_or_password`` (deliberately the same for both), ``locked`` and ``inactive`` (a
+    deactivated account: told only after a correct password). ``user_id`` identifies the account for
+    :func:`get_user` (a session re-reads its user by it on every page run).
     """
 
     ok: bool
@@ -52,6 +54,7 @@ class AuthResult:
     inspector_id: str | None = None
     department: str | None = None
     locked_until: dt.datetime | None = None
+    user_id: int | None = None
 
 
 def hash_password(password: str) -> str:
@@ -140,14 +143,82 @@ def authenticate(
         user.failed_logins = 0
         user.locked_until = None
         session.commit()
-        return AuthResult(
-            ok=True,
-            reason="ok",
-            username=username,
-            role=user.role,
-            inspector_id=user.inspector_id,
-            department=user.department,
-        )
+        if not user.active:
+            return AuthResult(ok=False, reason="inactive", username=username)
+        return _signed_in(user)
+
+
+def _signed_in(user: User) -> AuthResult:
+    return AuthResult(
+        ok=True,
+        reason="ok",
+        username=user.username,
+        role=user.role,
+        inspector_id=user.inspector_id,
+        department=user.department,
+        user_id=user.user_id,
+    )
+
+
+def get_user(engine: Engine, user_id: int) -> AuthResult | None:
+    """The account ``user_id`` as a signed-in user (role, inspector, department as stored now), or None
+    when it no longer exists or is deactivated. One indexed read: sessions call it on every page run."""
+    with Session(engine) as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        return _signed_in(user)
+
+
+def _change(engine: Engine, username: str, **values: object) -> None:
+    """Set ``values`` on the user ``username``; UserError when there is no such user."""
+    with Session(engine) as session:
+        user = session.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            msg = f"there is no user {username!r}"
+            raise UserError(msg)
+        for name, value in values.items():
+            setattr(user, name, value)
+        session.commit()
+
+
+def set_active(engine: Engine, username: str, active: bool) -> None:
+    """Deactivate (``active=False``) or reactivate a user; a deactivated user cannot log in."""
+    _change(engine, username, active=active)
+
+
+def set_role(
+    engine: Engine,
+    username: str,
+    role: str,
+    *,
+    inspector_id: str | None = None,
+    department: str | None = None,
+) -> None:
+    """Give ``username`` another role (with the inspector id / department that role needs)."""
+    if role not in ROLES:
+        msg = f"role {role!r} is not one of {', '.join(ROLES)}"
+        raise UserError(msg)
+    if role == "inspector" and not inspector_id:
+        msg = "an inspector account needs the inspector_id whose cells it may see"
+        raise UserError(msg)
+    _change(
+        engine,
+        username,
+        role=role,
+        inspector_id=inspector_id if role == "inspector" else None,
+        department=department,
+    )
+
+
+def reset_password(engine: Engine, username: str, password: str | None = None) -> str:
+    """Set a new password (generated when None), clear the lockout; return the password."""
+    password = password or secrets.token_urlsafe(12)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        msg = f"password must have at least {MIN_PASSWORD_LENGTH} characters"
+        raise UserError(msg)
+    _change(engine, username, password_hash=hash_password(password), failed_logins=0, locked_until=None)
+    return password
 
 
 DEMO_ROLES = ("admin", "manager", "planner", "supervisor", "operator", "dispatcher", "inspector")
@@ -172,8 +243,8 @@ def ensure_demo_users(engine: Engine, *, inspector_id: str | None = None) -> dic
 
 
 def list_users(engine: Engine) -> list[dict[str, object]]:
-    """Every user without the hash: username, role, inspector_id, department, locked_until."""
-    columns = [User.username, User.role, User.inspector_id, User.department, User.locked_until]
+    """Every user without the hash: username, role, inspector_id, department, locked_until, active."""
+    columns = [User.username, User.role, User.inspector_id, User.department, User.locked_until, User.active]
     with engine.connect() as conn:
         rows = conn.execute(sa.select(*columns).order_by(User.username)).all()
     return [dict(zip([c.key for c in columns], row, strict=True)) for row in rows]

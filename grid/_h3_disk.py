@@ -26,6 +26,20 @@ Two kernels apply that rule:
 
 Both give identical ``handled`` flags and neighbours (tests/grid). Private module: the public,
 validated entry point is :func:`grid.cells.grid_disk`.
+
+Kept rather than replaced by h3ronpy (issue 18 item 6, rule: replace where the end-to-end loss is under
+15 %). ``benchmarks/bench_h3ronpy.py``, 2026-12-07, 2 cores at load 6-12 (other jobs), h3ronpy 0.22.0,
+the two arms interleaved in one process, best of 9: Gi* on 100k cells end to end (``gi_star(y,
+disk_weights(cells, 1))``) takes 1.22-1.25x the CPU time and 1.23-1.50x the wall time with
+``h3ronpy.grid_disk`` behind an exact adapter (CSR rows sorted, restricted to universe positions);
+``grid_disk_csr`` k = 1 alone 1.37-1.39x CPU (1.37-1.68x wall). The raw ``h3ronpy.grid_disk`` call is ~25 %
+faster than this whole kernel, but turning its unordered lists into sorted universe positions (a hash lookup
+of 700k ids, a row sort) costs more than that. Only the pairs frame (``grid_disk``, no positions) is a
+little faster with h3ronpy (0.88x CPU, 0.84-1.00x wall): not enough to carry a second implementation and a
+dependency.
+
+Derived from Uber's H3 (https://github.com/uber/h3, Apache-2.0, Copyright Uber Technologies, Inc.):
+see NOTICE and LICENSES/Apache-2.0.txt.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ Copyright Uber Technologies, Inc., licensed under the Apache License, Version 2.
 unchanged; only the layout differs (numpy arrays, read by the numba kernels in ``grid._h3_kernel``).
 
 Every array is read-only and indexed by icosahedron face (0..19) or base cell (0..121).
+
+Licence: Apache-2.0, as the H3 tables it transcribes: see NOTICE and LICENSES/Apache-2.0.txt.
 """
 
 from __future__ import annotations

@@ -13,9 +13,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from grid.config import DEFAULT_TIMEZONE
+
 __all__ = ["GAP_COLUMNS", "OVERLAP_COLUMNS", "assignment_gaps", "assignment_overlaps", "uncovered_days"]
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 #: Columns of :func:`assignment_gaps`.
 GAP_COLUMNS = ("cell", "gap_from", "gap_to")
 #: Columns of :func:`assignment_overlaps`.
@@ -86,7 +87,7 @@ def assignment_gaps(
         The checked period; dates (or naive times) are read in ``timezone`` (a date is its midnight), so
         ``end="2026-03-08"`` checks through the end of 7 March.
     timezone
-        The city's zone (default Asia/Shanghai).
+        The city's zone (default :data:`grid.config.DEFAULT_TIMEZONE`).
 
     Returns
     -------

@@ -9,6 +9,10 @@ GCJ shift moves a point about six res-10 cells (DOMAIN.md §6).
 Indexing, centres, boundaries and areas run in numba ports of the H3 C library (v4.5), verified
 bit-identical to h3-py 4.5 (``tests/grid/test_cells.py``); pass whole arrays, there is no per-point
 Python. The default resolution 10 is ~1.1 ha at Nantong, close to a 万米单元网格.
+
+h3ronpy (Rust) was measured as a replacement for every port behind this module and kept out: it makes the
+coverage cube 1.6x, Gi* 1.2-1.4x and the polygons 1.3-2.2x slower end to end
+(``benchmarks/bench_h3ronpy.py``; the figures are in the docstrings of ``grid/_h3_*.py``).
 """
 
 from __future__ import annotations

@@ -104,13 +104,6 @@ class CityConfig:
         """A copy with top-level fields changed (tests, per-request overrides)."""
         return dataclasses.replace(self, **changes)
 
-    def working_calendar(self) -> Any:
-        """The :class:`cases.calendar.WorkingCalendar` of this city (imported lazily: ``cases`` is a
-        floor above)."""
-        from cases.calendar import working_calendar
-
-        return working_calendar(self)
-
 
 def data_dir() -> Path:
     """The data directory (``GRIDPATROL_DATA_DIR`` or ``./data``), created if missing."""

@@ -1,6 +1,8 @@
 """Numba kernels of the orienteering solver: construction, local search and iterated local search.
 
 Private module: :func:`patrol.routing.solve_orienteering` validates the inputs and drives these kernels.
+It is one module because numba compiles the kernels together: they call each other in ``nopython``
+mode and share the state layout below, and splitting them would only scatter one compiled unit over files.
 
 State layout (``m`` routes, ``cap`` = number of candidates + 2):
 

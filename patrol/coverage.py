@@ -23,9 +23,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from grid.cells import DEFAULT_RES, latlng_to_cells
+from grid.config import DEFAULT_TIMEZONE
 from patrol import _coverage_kernel as _ck
 from patrol import _tracks_kernel as _tk
-from patrol.tracks import DEFAULT_TIMEZONE, compact_offsets_ns
+from patrol.tracks import compact_offsets_ns
 
 __all__ = [
     "FINE_COLUMNS",
@@ -297,7 +298,7 @@ def reduce_tracks(
     freq
         ``"D"`` (days) or ``"h"`` (hours) of ``timezone``.
     timezone
-        The city's zone (default Asia/Shanghai).
+        The city's zone (default :data:`grid.config.DEFAULT_TIMEZONE`).
 
     Returns
     -------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from patrol.tracks import DEFAULT_TIMEZONE
+from grid.config import DEFAULT_TIMEZONE
 
 __all__ = ["INSPECTOR_KPI_COLUMNS", "cell_neglect", "inspector_coverage"]
 
@@ -71,7 +71,7 @@ def inspector_coverage(
         ``inspector_id``, ``cell`` (int64), ``valid_from``, ``valid_to`` (tz-aware; NaT = still valid).
     days
         The local days reported (tz-aware midnights in the city's zone), e.g.
-        ``pd.date_range("2025-03-03", "2025-03-09", freq="D", tz="Asia/Shanghai")``.
+        ``pd.date_range("2025-03-03", "2025-03-09", freq="D", tz=DEFAULT_TIMEZONE)``.
     freq
         ``"D"``: one row per inspector and day; ``"W"``: per ISO week (Monday start) — a cell counts as
         visited in the week when it was visited on any of its assigned days.

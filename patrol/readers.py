@@ -16,7 +16,7 @@ A CSV is described by a small TOML mapping (a track-specific cousin of ``cases.m
     lon = "X"
     accuracy_m = "acc"       # optional
     [options]
-    timezone = "Asia/Shanghai"   # zone of times written without an offset
+    timezone = "Europe/Berlin"   # zone of times written without an offset (default: DEFAULT_TIMEZONE)
     crs = "wgs84"                # wgs84 | gcj02 | bd09
     date_format = "%Y-%m-%d %H:%M:%S"   # strptime format (default: ISO 8601 / inferred)
     delimiter = ";"
@@ -36,8 +36,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from grid.config import DEFAULT_TIMEZONE
 from grid.coords import CRS_NAMES, to_wgs84
-from patrol.tracks import DEFAULT_TIMEZONE, TRACK_COLUMNS
+from patrol.tracks import TRACK_COLUMNS
 
 __all__ = [
     "PROBLEM_COLUMNS",

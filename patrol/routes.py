@@ -25,29 +25,23 @@ two (deadlines met, then value) is kept, and every must-visit stop that is still
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
-import xml.etree.ElementTree as ET
-from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import shapely
 
 from grid.cells import cell_centers, cells_to_strings
 from patrol.network import (
-    DEFAULT_CIRCUITY,
-    DEFAULT_MAX_SNAP_M,
-    DEFAULT_WALK_SPEED_MPS,
     StreetGraph,
     TravelMatrix,
     street_path,
     walking_times,
 )
+from patrol.route_export import route_to_geojson, write_gpx, write_route
+from patrol.route_model import STOP_COLUMNS, TASK_STATUSES, RouteOptions, SuggestedRoute
+from patrol.route_scoring import _inspector_cells, _shift_start, open_tasks, stop_values
 from patrol.routing import RouteResult, solve_orienteering
 
 __all__ = [
@@ -62,263 +56,6 @@ __all__ = [
     "write_gpx",
     "write_route",
 ]
-
-#: Case status → the on-site task it waits for.
-TASK_STATUSES = {"reported": "verify", "resolved": "check"}
-#: Columns of :attr:`SuggestedRoute.stops` (plus ``geometry``).
-STOP_COLUMNS = (
-    "order",
-    "kind",
-    "cell",
-    "h3",
-    "lat",
-    "lon",
-    "arrival",
-    "departure",
-    "walk_s",
-    "walk_m",
-    "dwell_s",
-    "value",
-    "value_risk",
-    "value_neglect",
-    "value_cases",
-    "risk",
-    "days_since_visit",
-    "n_verify",
-    "n_check",
-    "case_ids",
-    "must_visit",
-    "deadline",
-    "on_time",
-    "why",
-)
-GPX_NS = "http://www.topografix.com/GPX/1/1"
-
-
-@dataclasses.dataclass(frozen=True)
-class RouteOptions:
-    """Knobs of :func:`suggest_route` (all keyword defaults; times in seconds unless the name says).
-
-    Attributes
-    ----------
-    shift_start : str
-        Local start of the shift, ``"HH:MM"`` in ``timezone``.
-    dwell_s : float
-        Time spent in every stop (looking around the cell).
-    task_s : float
-        Extra time per open case in the cell (verifying or re-checking it).
-    weight_risk, weight_neglect, weight_case : float
-        Weights of the three value parts (each part is 0–1 per cell, or per case).
-    neglect_days : float
-        Days without a patrol that earn the full neglect value.
-    verify_within_h : float
-        Hours after the report by which a public report must be verified (核实).
-    speed_mps, circuity, max_snap_m : float
-        Walking speed (m/s), fallback detour factor, snapping radius (m) — see :mod:`patrol.network`.
-    time_limit_s : float
-        Solver time limit per call.
-    seed : int
-        Solver seed.
-    timezone : str
-        The city's zone.
-    forecast_model : str
-        Model of :func:`analytics.forecast.forecast_cells` for the risk part (the long-run mean: the strongest
-        baseline in the backtests and instant; ``"auto"`` backtests every model first).
-    """
-
-    shift_start: str = "08:00"
-    dwell_s: float = 180.0
-    task_s: float = 600.0
-    weight_risk: float = 1.0
-    weight_neglect: float = 1.0
-    weight_case: float = 2.0
-    neglect_days: float = 7.0
-    verify_within_h: float = 2.0
-    speed_mps: float = DEFAULT_WALK_SPEED_MPS
-    circuity: float = DEFAULT_CIRCUITY
-    max_snap_m: float = DEFAULT_MAX_SNAP_M
-    time_limit_s: float = 1.0
-    seed: int = 0
-    timezone: str = "Asia/Shanghai"
-    forecast_model: str = "baseline_mean"
-
-
-@dataclasses.dataclass(frozen=True)
-class SuggestedRoute:
-    """A suggested route (:func:`suggest_route`).
-
-    Attributes
-    ----------
-    stops : geopandas.GeoDataFrame
-        EPSG:4326, columns :data:`STOP_COLUMNS` + ``geometry`` (the cell centre, or the start/end point),
-        one row per node in walking order: ``kind`` = ``start``, ``stop`` or ``end``; ``arrival`` /
-        ``departure`` (UTC); ``walk_s``, ``walk_m`` (the walk from the previous node); ``dwell_s``; the
-        value parts; ``case_ids`` (comma-separated); ``deadline`` (UTC, NaT without a task due);
-        ``on_time`` (arrival <= deadline, NA without one); ``why`` (plain text).
-    path : shapely.LineString
-        The walk along the streets (x = lon, y = lat).
-    totals : dict
-        ``value`` (collected), ``value_available`` (sum over all candidates), ``distance_m``, ``walk_s``,
-        ``dwell_s``, ``duration_s``, ``budget_s``, ``n_stops``, ``n_candidates``, ``must_visit``,
-        ``must_visited_on_time``, ``network`` (what the walking times came from), ``solver_s``, ``strategy``.
-    missed : pandas.DataFrame
-        Must-visit cells not visited on time: ``cell``, ``h3``, ``case_ids``, ``deadline``, ``reason``.
-    candidates : pandas.DataFrame
-        :func:`stop_values` of every candidate cell.
-    inspector_id : str
-    shift_start : pandas.Timestamp
-        UTC.
-    """
-
-    stops: gpd.GeoDataFrame
-    path: shapely.LineString
-    totals: dict[str, Any]
-    missed: pd.DataFrame
-    candidates: pd.DataFrame
-    inspector_id: str
-    shift_start: pd.Timestamp
-
-
-# --- inputs -----------------------------------------------------------------------------------------------
-
-
-def _shift_start(date: str | dt.date, options: RouteOptions) -> pd.Timestamp:
-    day = pd.Timestamp(date)
-    if day.tzinfo is not None:
-        day = day.tz_convert(options.timezone).tz_localize(None)
-    hh, mm = (int(v) for v in options.shift_start.split(":"))
-    local = day.normalize() + pd.Timedelta(hours=hh, minutes=mm)
-    return local.tz_localize(options.timezone).tz_convert("UTC")
-
-
-def _inspector_cells(assignments: pd.DataFrame, inspector_id: str, at: pd.Timestamp) -> npt.NDArray[np.int64]:
-    a = assignments[assignments["inspector_id"].astype(str) == str(inspector_id)]
-    start = pd.to_datetime(a["valid_from"], utc=True)
-    end = pd.to_datetime(a["valid_to"], utc=True)
-    valid = (start <= at) & (end.isna() | (end > at))
-    return np.unique(a.loc[valid.to_numpy(), "cell"].to_numpy(dtype=np.int64))
-
-
-def open_tasks(
-    cases: pd.DataFrame, cells: npt.ArrayLike, at: pd.Timestamp, *, verify_within_h: float = 2.0
-) -> pd.DataFrame:
-    """Open on-site tasks in ``cells`` at time ``at``: one row per case waiting for 核实 or 核查.
-
-    Parameters
-    ----------
-    cases
-        The cases contract with ``case_id``, ``cell``, ``status``, ``reported_at`` and ``deadline_at``.
-    cells
-        The cells to look in (int64).
-    at
-        The moment (tz-aware); cases reported later are ignored.
-    verify_within_h
-        Verification deadline after the report (h).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``case_id``, ``cell``, ``task`` (``verify`` / ``check``), ``deadline`` (UTC), sorted by deadline.
-    """
-    missing = [c for c in ("case_id", "cell", "status", "reported_at") if c not in cases.columns]
-    if missing:
-        msg = f"`cases` lacks column(s) {missing} needed to find open tasks"
-        raise ValueError(msg)
-    status = cases["status"].astype("string").fillna("")
-    reported = pd.to_datetime(cases["reported_at"], utc=True)
-    keep = (
-        status.isin(list(TASK_STATUSES))
-        & cases["cell"].isin(np.asarray(cells, dtype=np.int64))
-        & (reported <= at)
-    ).to_numpy()
-    frame = cases.loc[keep]
-    task = frame["status"].astype(str).map(TASK_STATUSES)
-    stored = (
-        pd.to_datetime(frame["deadline_at"], utc=True)
-        if "deadline_at" in frame.columns
-        else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    )
-    verify_due = pd.to_datetime(frame["reported_at"], utc=True) + pd.Timedelta(hours=verify_within_h)
-    deadline = verify_due.where(task == "verify", stored)
-    out = pd.DataFrame(
-        {
-            "case_id": frame["case_id"].astype(str).to_numpy(),
-            "cell": frame["cell"].to_numpy(dtype=np.int64),
-            "task": task.to_numpy(dtype=object),
-            "deadline": deadline.to_numpy(),
-        }
-    )
-    out["deadline"] = pd.to_datetime(out["deadline"], utc=True)
-    return out.sort_values(["deadline", "case_id"], ignore_index=True, na_position="last")
-
-
-def stop_values(
-    cells: npt.ArrayLike,
-    *,
-    risk: pd.DataFrame,
-    last_visit: pd.DataFrame | None,
-    tasks: pd.DataFrame,
-    at: pd.Timestamp,
-    shift_end: pd.Timestamp,
-    options: RouteOptions = RouteOptions(),
-) -> pd.DataFrame:
-    """Value of each candidate cell and whether it is must-visit (see the module docstring).
-
-    Parameters
-    ----------
-    cells
-        Candidate cells (int64), shape (n,).
-    risk
-        ``cell``, ``risk`` (0–1) — the forecast; cells not listed get 0.
-    last_visit
-        ``cell``, ``last_visit`` (UTC, NaT = never) — the coverage summary; ``None`` leaves the neglect
-        part out (no track data).
-    tasks
-        :func:`open_tasks`.
-    at, shift_end
-        Start and end of the shift (UTC).
-    options
-        Weights and limits.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``cell``, ``risk``, ``days_since_visit`` (NaN without coverage data, inf when never visited),
-        ``n_verify``, ``n_check``, ``case_ids``, ``deadline`` (earliest task deadline), ``must_visit``,
-        ``value_risk``, ``value_neglect``, ``value_cases``, ``value``; one row per cell, in input order.
-    """
-    cells = np.asarray(cells, dtype=np.int64)
-    out = pd.DataFrame({"cell": cells})
-    out["risk"] = risk.set_index("cell")["risk"].reindex(cells).fillna(0.0).to_numpy(dtype=np.float64)
-    if last_visit is None:
-        out["days_since_visit"] = np.nan
-        neglect = np.zeros(cells.size)
-    else:
-        last = pd.to_datetime(last_visit.set_index("cell")["last_visit"], utc=True).reindex(cells)
-        days = ((at - last).dt.total_seconds() / 86_400.0).to_numpy(dtype=np.float64)
-        days = np.where(np.isnan(days), np.inf, np.maximum(days, 0.0))
-        out["days_since_visit"] = days
-        neglect = np.minimum(days / options.neglect_days, 1.0)
-    grouped = tasks.groupby("cell")
-    counts = tasks.pivot_table(index="cell", columns="task", values="case_id", aggfunc="count")
-    out["n_verify"] = _col(counts, "verify", cells)
-    out["n_check"] = _col(counts, "check", cells)
-    ids = grouped["case_id"].agg(lambda s: ",".join(s)) if len(tasks) else pd.Series(dtype=object)
-    out["case_ids"] = ids.reindex(cells).fillna("").to_numpy(dtype=object)
-    deadline = grouped["deadline"].min() if len(tasks) else pd.Series(dtype="datetime64[ns, UTC]")
-    out["deadline"] = pd.to_datetime(deadline.reindex(cells).to_numpy(), utc=True)
-    out["must_visit"] = (out["deadline"] <= shift_end).fillna(False).to_numpy(dtype=bool)
-    out["value_risk"] = options.weight_risk * out["risk"]
-    out["value_neglect"] = options.weight_neglect * neglect
-    out["value_cases"] = options.weight_case * (out["n_verify"] + out["n_check"])
-    out["value"] = out["value_risk"] + out["value_neglect"] + out["value_cases"]
-    return out
-
-
-def _col(counts: pd.DataFrame, name: str, cells: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    if name not in counts.columns:
-        return np.zeros(cells.size, dtype=np.int64)
-    return counts[name].reindex(cells).fillna(0).to_numpy(dtype=np.int64)
 
 
 # --- solving ----------------------------------------------------------------------------------------------
@@ -380,7 +117,7 @@ def suggest_route(
     forecast: pd.DataFrame | None = None,
     last_visit: pd.DataFrame | None = None,
     universe: npt.ArrayLike | None = None,
-    options: RouteOptions = RouteOptions(),
+    options: RouteOptions = RouteOptions(),  # noqa: B008 (a frozen dataclass)
 ) -> SuggestedRoute:
     """Suggest a route through ``inspector_id``'s cells for the shift on ``date``.
 
@@ -440,6 +177,7 @@ def suggest_route(
             timezone=options.timezone,
             as_of=at.tz_convert(options.timezone),
             model=options.forecast_model,
+            calendar=options.calendar,
         )
     tasks = open_tasks(cases, cells, at, verify_within_h=options.verify_within_h)
     values = stop_values(
@@ -625,79 +363,3 @@ def _missed(
             {"cell": cell, "h3": row["h3"], "case_ids": row["case_ids"], "deadline": due, "reason": reason}
         )
     return pd.DataFrame(rows, columns=["cell", "h3", "case_ids", "deadline", "reason"])
-
-
-# --- writers ----------------------------------------------------------------------------------------------
-
-
-def _iso(ts: pd.Timestamp) -> str:
-    return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def write_gpx(route: SuggestedRoute, path: str | Path) -> Path:
-    """Write the route as GPX 1.1: a waypoint per stop, a ``<rte>`` through start, stops and end, and a
-    ``<trk>`` with the walk along the streets (opens in phone navigation apps)."""
-    ET.register_namespace("", GPX_NS)
-    q = lambda tag: f"{{{GPX_NS}}}{tag}"  # noqa: E731
-    root = ET.Element(q("gpx"), {"version": "1.1", "creator": "GridPatrol"})
-    meta = ET.SubElement(root, q("metadata"))
-    ET.SubElement(meta, q("name")).text = f"{route.inspector_id} {route.shift_start:%Y-%m-%d}"
-    ET.SubElement(meta, q("time")).text = _iso(route.shift_start)
-    stops = route.stops
-    label = [
-        f"{o:02d} {h}" if k == "stop" else k
-        for o, k, h in zip(stops["order"], stops["kind"], stops["h3"], strict=True)
-    ]
-    for r, name in zip(stops.itertuples(), label, strict=True):
-        if r.kind == "stop":
-            _point(root, q("wpt"), r, name, q)
-    rte = ET.SubElement(root, q("rte"))
-    ET.SubElement(rte, q("name")).text = f"patrol route {route.inspector_id}"
-    for r, name in zip(stops.itertuples(), label, strict=True):
-        _point(rte, q("rtept"), r, name, q)
-    trk = ET.SubElement(root, q("trk"))
-    ET.SubElement(trk, q("name")).text = f"walk {route.inspector_id}"
-    seg = ET.SubElement(trk, q("trkseg"))
-    for x, y in shapely.get_coordinates(route.path):
-        ET.SubElement(seg, q("trkpt"), {"lat": f"{y:.7f}", "lon": f"{x:.7f}"})
-    out = Path(path)
-    ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
-    return out
-
-
-def _point(parent: ET.Element, tag: str, r: Any, name: str, q: Any) -> None:
-    pt = ET.SubElement(parent, tag, {"lat": f"{r.lat:.7f}", "lon": f"{r.lon:.7f}"})
-    ET.SubElement(pt, q("time")).text = _iso(r.arrival)  # GPX 1.1 order: time before name and desc
-    ET.SubElement(pt, q("name")).text = name
-    ET.SubElement(pt, q("desc")).text = r.why
-
-
-def route_to_geojson(route: SuggestedRoute) -> dict[str, Any]:
-    """The route as a GeoJSON FeatureCollection (RFC 7946): one Point per node, then the path LineString
-    with the totals as its properties."""
-    stops = route.stops.copy()
-    for c in ("arrival", "departure", "deadline"):
-        stops[c] = [None if pd.isna(t) else _iso(t) for t in stops[c]]
-    stops["cell"] = stops["cell"].astype(object).where(stops["cell"].notna(), None)
-    stops["on_time"] = stops["on_time"].astype(object).where(stops["on_time"].notna(), None)
-    stops["days_since_visit"] = [None if not np.isfinite(v) else float(v) for v in stops["days_since_visit"]]
-    features = json.loads(stops.drop(columns="cell").to_json(drop_id=True))["features"]
-    props = {k: v for k, v in route.totals.items()}
-    props.update(kind="path", inspector_id=route.inspector_id, shift_start=_iso(route.shift_start))
-    features.append(
-        {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(route.path)}
-    )
-    return {"type": "FeatureCollection", "features": features}
-
-
-def write_route(route: SuggestedRoute, path: str | Path) -> Path:
-    """Write ``route`` by suffix: ``.gpx`` (:func:`write_gpx`) or ``.geojson`` (:func:`route_to_geojson`)."""
-    out = Path(path)
-    suffix = out.suffix.lower()
-    if suffix == ".gpx":
-        return write_gpx(route, out)
-    if suffix == ".geojson":
-        out.write_text(json.dumps(route_to_geojson(route), ensure_ascii=False), encoding="utf-8")
-        return out
-    msg = f"route output must end in .gpx or .geojson; got {out.name}"
-    raise ValueError(msg)

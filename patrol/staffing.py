@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from grid.config import DEFAULT_TIMEZONE
 from patrol.deployment import DEFAULT_STREET_DENSITY
 from patrol.network import DEFAULT_WALK_SPEED_MPS
 
@@ -31,7 +32,7 @@ DEFAULT_SHIFTS: tuple[tuple[str, str], ...] = (("08:00", "12:00"), ("13:30", "17
 WORKING_DAYS = (0, 1, 2, 3, 4)
 
 
-def hour_profile(cases: pd.DataFrame, *, timezone: str = "Asia/Shanghai") -> pd.DataFrame:
+def hour_profile(cases: pd.DataFrame, *, timezone: str = DEFAULT_TIMEZONE) -> pd.DataFrame:
     """Share of the week's cases reported in each local hour: a (7 × 24) table summing to 1.
 
     Index ``day_of_week`` (0 = Monday), columns ``hour`` 0 … 23, from ``cases.reported_at`` (tz-aware).

@@ -23,6 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from grid.cells import DEFAULT_RES, latlng_to_cells
+from grid.config import DEFAULT_TIMEZONE
 from patrol import _tracks_kernel as _k
 from patrol._tracks_kernel import EARTH_RADIUS_M, NAT
 
@@ -42,7 +43,6 @@ __all__ = [
     "utc_offsets_ns",
 ]
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 #: Columns of the track points contract (``accuracy_m`` may be all-NaN).
 TRACK_COLUMNS = ("inspector_id", "ts", "lat", "lon", "accuracy_m")
 #: Columns :func:`clean_tracks` adds.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from cases.db import make_engine
+from cases.db import make_engine, require_current_schema
 from grid.config import CityConfig, data_dir, load_city_config
 from services.errors import NotAllowedError
 
@@ -68,9 +68,14 @@ def open_context(
     actor: Actor = SYSTEM,
 ) -> ServiceContext:
     """A context on the configured store (``GRIDPATROL_DB_URL`` or the data folder's SQLite) and city
-    configuration (:func:`grid.config.load_city_config`)."""
+    configuration (:func:`grid.config.load_city_config`).
+
+    Raises :class:`cases.db.SchemaOutOfDateError` (a RuntimeError saying "run `gridpatrol init`") when the
+    store is empty or on an older schema: nothing here migrates."""
+    # Migrations run only in ``gridpatrol init``: a store on an old schema is refused with that advice
+    # (:class:`cases.db.SchemaOutOfDateError`).
     return ServiceContext(
-        engine=engine if engine is not None else make_engine(db_url),
+        engine=require_current_schema(engine if engine is not None else make_engine(db_url)),
         config=config if config is not None else load_city_config(),
         data_dir=data_dir(),
         actor=actor,

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from grid.config import DEFAULT_TIMEZONE
+
 CATEGORY_STANDARD = "GB/T 47678.5-2026"
 SOURCES = ("patrol", "hotline", "wechat", "video", "other")
 
@@ -119,7 +121,7 @@ class DemoConfig:
     days
         Number of simulated days starting at ``start``.
     start
-        First simulated day (local date, Asia/Shanghai). 2025 is fully covered by ``chinese_calendar``.
+        First simulated day (local date in ``timezone``). 2025 is fully covered by ``chinese_calendar``.
     cases_per_day
         Mean number of cases per day over the whole period (all sources).
     n_inspectors
@@ -140,7 +142,7 @@ class DemoConfig:
     area_km2: float = 100.0
     center_lat: float = 32.0
     center_lon: float = 120.86
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     h3_res: int = 10
     # geography
     n_districts: int = 4

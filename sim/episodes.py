@@ -29,18 +29,13 @@ factor × a profile: ``flat``, or ``growing`` (0.25 → 1.75 of the mean, then c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from scipy.spatial import cKDTree
 
 from sim.config import DemoConfig
 from sim.geography import Geography
-
-if TYPE_CHECKING:
-    from sim.intensity import Intensity
 
 PROFILES = ("flat", "growing")
 #: Weight of the non-centre cells of a site's footprint (the centre has 1).
@@ -207,64 +202,3 @@ def plant_episodes(
         cat[3].astype(np.float64),
         cat[4].astype(bool),
     )
-
-
-def episode_tables(
-    intensity: Intensity, geo: Geography, cfg: DemoConfig
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Truth rows of the episodes in the layout of :func:`sim.hotspots.hotspot_tables`, pattern ``episode``.
-
-    Returns
-    -------
-    (cells, periods)
-        ``cells``: ``hotspot_id`` (``E0001`` …), ``pattern``, ``category_code``, ``cell`` (int64), ``note``
-        (kind and days). ``periods``: one row per site and category with the part of the site's life inside
-        the simulated period (``start``/``end`` local dates, inclusive) and ``multiplier`` = (background +
-        episode) ÷ background over the site's cells and running days, comparable with the planted hot spots'.
-    """
-    ep = intensity.episodes
-    cols_c = ["hotspot_id", "pattern", "category_code", "cell", "note"]
-    cols_p = ["hotspot_id", "pattern", "category_code", "start", "end", "multiplier"]
-    if ep is None or ep.site_start.size == 0:
-        return pd.DataFrame(columns=cols_c), pd.DataFrame(columns=cols_p)
-    codes = np.asarray(cfg.category_codes, dtype=object)
-    n_sites, n_cat = ep.site_start.size, intensity.affinity.shape[1]
-    ids = np.array([f"E{i + 1:04d}" for i in range(n_sites)], dtype=object)
-    a, b = np.maximum(ep.site_start, 0), np.minimum(ep.site_end, cfg.days)
-    note = np.char.add(
-        np.char.add(np.char.add(ep.site_kind.astype(str), " site, days "), ep.site_start.astype(str)),
-        np.char.add("–", (ep.site_end - 1).astype(str)),
-    )
-    cells = pd.DataFrame(
-        {
-            "hotspot_id": ids[ep.comp_site],
-            "pattern": "episode",
-            "category_code": codes[ep.comp_cat],
-            "cell": geo.cells["cell"].to_numpy()[ep.comp_cell],
-            "note": note[ep.comp_site],
-        }
-    )
-    bg_sum = np.zeros((n_sites, n_cat))
-    ep_sum = np.zeros((n_sites, n_cat))
-    for d in range(cfg.days):
-        on, value = ep.running(d, intensity.episode_factor[d])
-        if not on.any():
-            continue
-        bg = intensity.background_day(d)
-        site, cell, cat = ep.comp_site[on], ep.comp_cell[on], ep.comp_cat[on]
-        np.add.at(bg_sum, (site, cat), bg[cell, cat])
-        np.add.at(ep_sum, (site, cat), value)
-    site, cat = np.unique(np.column_stack([ep.comp_site, ep.comp_cat]), axis=0).T
-    dates = pd.date_range(cfg.start, periods=cfg.days, freq="D").strftime("%Y-%m-%d").to_numpy()
-    bg, add = bg_sum[site, cat], ep_sum[site, cat]
-    periods = pd.DataFrame(
-        {
-            "hotspot_id": ids[site],
-            "pattern": "episode",
-            "category_code": codes[cat],
-            "start": dates[a[site]],
-            "end": dates[b[site] - 1],
-            "multiplier": np.divide(bg + add, bg, out=np.full(bg.shape, np.nan), where=bg > 0),
-        }
-    )
-    return cells, periods

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -25,14 +24,11 @@ import pandas as pd
 import shapely
 
 from sim import _h3
-from sim.episodes import episode_tables
+from sim.city import CASE_COLUMNS, DemoCity
 from sim.hotspots import hotspot_tables
-from sim.intensity import weekly_truth
+from sim.intensity import episode_tables, weekly_truth
 from sim.people import assignments_frame
 from sim.write import write_csv, write_geojson, write_geoparquet, write_manifest, write_parquet
-
-if TYPE_CHECKING:
-    from sim.run import DemoCity
 
 WGS84 = "EPSG:4326"
 
@@ -156,8 +152,6 @@ def _people(city: DemoCity, d: Path) -> None:
 
 def case_frame(city: DemoCity) -> pd.DataFrame:
     """Cases in the contract's columns (``cell`` as H3 hex string, times UTC)."""
-    from sim.run import CASE_COLUMNS
-
     c = city.cases.copy()
     c["cell"] = _h3.to_strings(c["cell"].to_numpy())
     return c[list(CASE_COLUMNS)]

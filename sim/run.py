@@ -8,41 +8,23 @@ seeded from the configuration is passed down; the same seed gives the same bytes
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cases.models import CASE_CONTRACT_COLUMNS
 from sim import _h3
 from sim.cases import latent_problems, public_reports
+from sim.city import CASE_COLUMNS as CASE_COLUMNS  # re-exported (was defined here)
+from sim.city import DemoCity
 from sim.config import DemoConfig
 from sim.geography import Geography, build_geography
-from sim.intensity import Intensity, build_intensity
+from sim.intensity import build_intensity
 from sim.lifecycle import case_events, period_end, rates, simulate_lifecycle
+from sim.outputs import write_all
 from sim.people import People, build_people
-from sim.routes import Route, build_routes
+from sim.routes import build_routes
 from sim.tracks import TrackResult, simulate_tracks
-
-CASE_COLUMNS = CASE_CONTRACT_COLUMNS
-
-
-@dataclass
-class DemoCity:
-    """Everything the simulator produced (in memory, except the track points, which are on disk)."""
-
-    config: DemoConfig
-    geography: Geography
-    people: People
-    intensity: Intensity
-    routes: list[Route]
-    problems: pd.DataFrame
-    tracks: TrackResult
-    cases: pd.DataFrame
-    events: pd.DataFrame
-    rates: dict[str, float]
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def simulate(cfg: DemoConfig, out_dir: Path | None = None) -> DemoCity:
@@ -99,8 +81,6 @@ def simulate(cfg: DemoConfig, out_dir: Path | None = None) -> DemoCity:
         timings,
     )
     if out_dir is not None:
-        from sim.outputs import write_all
-
         write_all(city, out_dir)
         lap("write")
     return city

@@ -27,6 +27,16 @@ def shared_dataset(name: str) -> Path:
     return path
 
 
+def migrated_sqlite(path: Path) -> str:
+    """The URL of a SQLite database at ``path`` migrated as ``gridpatrol init`` leaves it: every other command
+    refuses a store without the current schema (:func:`cases.db.require_current_schema`)."""
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    init_db(engine)
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
 def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     """A fresh, migrated SQLite database in a temporary folder."""

@@ -1,16 +1,14 @@
 """``gridpatrol route``, ``beats`` and ``staffing``: suggested routes and deployment planning.
 
-Each command reads the database by default (cases, assignments, inspectors, area cells) or, with
-``--city DIR``, a demo-city folder written by ``gridpatrol demo-data`` (``cases/cases.parquet``,
-``people/*.csv``, ``geo/cells.parquet``, ``geo/streets.parquet``, ``tracks/``). Walking times follow a street
-graph when one is given (``--streets FILE`` of LineStrings, ``--osm FILE`` of OSM highway ways, or the demo
-city's streets), else great-circle distance × ``--circuity``.
+Each command parses its options, calls one service (:func:`services.deployment.route`,
+:func:`~services.deployment.beats_plan`, :func:`~services.deployment.staffing`) and writes the result. The
+services read the database by default or, with ``--city DIR``, a demo-city folder written by
+``gridpatrol demo-data``; the forecast model, the visit targets and the time zone come from the city
+configuration (``gridpatrol.toml``, ``[patrol]``), never from a command.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 import re
 from pathlib import Path
 from typing import Any
@@ -18,23 +16,24 @@ from typing import Any
 import click
 
 from app.commands._common import exit_on
+from services.errors import ServiceError
 
-TZ_OPTION = click.option(
-    "--timezone", envvar="GRIDPATROL_TIMEZONE", default="Asia/Shanghai", show_default=True
-)
-MODEL_OPTION = click.option(
-    "--model",
-    default="baseline_mean",
-    show_default=True,
-    help="Forecast model of the demand (analytics.forecast; the long-run mean is the strongest baseline in "
-    "the backtests and instant; `auto` backtests every model first and takes minutes).",
-)
 CITY_OPTION = click.option(
     "--city",
     "city_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
     help="Read a demo-city folder (gridpatrol demo-data --out DIR) instead of the database.",
+)
+TILES_OPTION = click.option(
+    "--tiles", envvar="GRIDPATROL_TILES", default=None, help="HTML base map [default: the configured tiles]."
+)
+AS_OF_OPTION = click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
+    default=None,
+    help="Plan for the cells assigned at this local time [default: now].",
 )
 _DURATION = re.compile(
     r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)s)?\s*$"
@@ -59,102 +58,37 @@ def parse_duration(text: str) -> float:
     return h * 3600 + m * 60 + s
 
 
-# --- inputs -----------------------------------------------------------------------------------------------
+def command_context(city_dir: Path | None = None) -> Any:
+    """The service context of a command: the ``--db-url`` store, the city configuration, the system.
 
+    A store on an old schema (or none) is a :class:`ServiceError` saying "run gridpatrol init"; with
+    ``city_dir`` (a demo-city folder the services read instead) the store is not needed, so not checked.
+    """
+    from cases.db import SchemaOutOfDateError, make_engine
+    from grid.config import data_dir, load_city_config
+    from services.context import ServiceContext, open_context
 
-def _engine():
-    from cases.db import init_db, make_engine
-
-    engine = make_engine(click.get_current_context().find_root().obj["db_url"])
-    init_db(engine)
-    return engine
-
-
-def _cases(city_dir: Path | None):
-    """Cases with what routes need (status, deadline) from the city folder or the database."""
+    url = click.get_current_context().find_root().obj.get("db_url")
     if city_dir is not None:
-        import pandas as pd
-
-        return pd.read_parquet(city_dir / "cases" / "cases.parquet")
-    from cases.store import CASE_COLUMNS, load_case_frame
-
-    engine = _engine()
+        return ServiceContext(engine=make_engine(url), config=load_city_config(), data_dir=data_dir())
     try:
-        return load_case_frame(engine, (*CASE_COLUMNS, "status", "deadline_at"))
-    finally:
-        engine.dispose()
+        return open_context(url)
+    except SchemaOutOfDateError as exc:
+        raise ServiceError("schema", str(exc)) from exc
 
 
-def _assignments(city_dir: Path | None):
-    import pandas as pd
-
-    if city_dir is not None:
-        from grid.cells import strings_to_cells
-
-        frame = pd.read_csv(city_dir / "people" / "assignments.csv", dtype=str)
-        frame["cell"] = strings_to_cells(frame["cell"].to_numpy())
-    else:
-        import sqlalchemy as sa
-
-        from cases.models import Assignment
-
-        engine = _engine()
-        try:
-            with engine.connect() as conn:
-                frame = pd.read_sql_query(sa.select(Assignment.__table__), conn)
-        finally:
-            engine.dispose()
-    for column in ("valid_from", "valid_to"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame
+def check_suffix(out: Path, suffixes: tuple[str, ...], error: type[Exception] = DeployError) -> str:
+    suffix = out.suffix.lower()
+    if suffix not in suffixes:
+        raise error(f"--out must end in {', '.join(suffixes)}; got {out.name}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return suffix
 
 
-def _cells(city_dir: Path | None):
-    """The cells contract (``cell``, ``district``, ``street_m`` or ``area_m2``)."""
-    if city_dir is not None:
-        import geopandas as gpd
+def write_html(m: Any, out: Path) -> None:
+    from app.maps import standalone_html
 
-        return gpd.read_parquet(city_dir / "geo" / "cells.parquet")
-    from cases.areas import load_areas
-    from grid.build import cells_from_polygons
-
-    engine = _engine()
-    try:
-        areas = load_areas(engine)
-    finally:
-        engine.dispose()
-    if not len(areas):
-        raise DeployError("no areas stored: import district polygons first (gridpatrol import areas …)")
-    return cells_from_polygons(areas, res=10)
-
-
-def _graph(city_dir: Path | None, streets: Path | None, osm: Path | None):
-    from patrol.network import read_osm_walk_network, street_graph
-
-    if osm is not None:
-        return read_osm_walk_network(osm)
-    if streets is None and city_dir is not None and (city_dir / "geo" / "streets.parquet").exists():
-        streets = city_dir / "geo" / "streets.parquet"
-    if streets is None:
-        return None
-    import geopandas as gpd
-
-    lines = gpd.read_parquet(streets) if streets.suffix == ".parquet" else gpd.read_file(streets)
-    return street_graph(lines.to_crs(4326) if lines.crs else lines, source=streets.name)
-
-
-def _last_visit(tracks: Path | None, city_dir: Path | None, date: dt.date, days: int, timezone: str):
-    from cases.db import data_dir
-    from patrol.coverage import cell_summary
-    from patrol.scale import fine_cube_from_store
-
-    root = tracks or (city_dir / "tracks" if city_dir is not None else data_dir() / "tracks")
-    if not root.exists():
-        return None
-    fine = fine_cube_from_store(
-        root, date - dt.timedelta(days=days), date - dt.timedelta(days=1), timezone=timezone
-    )
-    return cell_summary(fine)[["cell", "last_visit"]] if len(fine) else None
+    out.write_text(standalone_html(m), encoding="utf-8")
 
 
 # --- route ------------------------------------------------------------------------------------------------
@@ -170,7 +104,7 @@ def _last_visit(tracks: Path | None, city_dir: Path | None, date: dt.date, days:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="Output by suffix: .gpx (phone navigation), .geojson or .html (map).",
+    help="Output by suffix: .gpx (phone navigation), .geojson, .csv (the stops) or .html (map).",
 )
 @click.option(
     "--start", default=None, help="Start and end point 'LAT,LON' (WGS-84); default the beat centre."
@@ -193,40 +127,36 @@ def _last_visit(tracks: Path | None, city_dir: Path | None, date: dt.date, days:
     "--tracks",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Track store for the time since each cell's last patrol [default: <data dir>/tracks].",
+    help="Track store for the time since each cell's last patrol [default: the data folder's].",
 )
 @click.option(
     "--coverage-days",
     type=click.IntRange(min=1),
-    default=28,
-    show_default=True,
-    help="Days of tracks before the date read for last visits.",
+    default=None,
+    help="Days of tracks before the date read for last visits [default: patrol.never_visited_days].",
 )
-@click.option("--speed", type=click.FloatRange(min=0.1), default=1.2, show_default=True, help="Walking m/s.")
+@click.option("--speed", type=click.FloatRange(min=0.1), default=None, help="Walking m/s [default 1.2].")
 @click.option(
     "--circuity",
     type=click.FloatRange(min=1.0),
-    default=1.3,
-    show_default=True,
-    help="Street / straight-line distance without a street graph.",
+    default=None,
+    help="Street / straight-line distance without a street graph [default 1.3].",
 )
 @click.option(
     "--time-limit", type=click.FloatRange(min=0.01), default=1.0, show_default=True, help="Solver seconds."
 )
-@MODEL_OPTION
-@TZ_OPTION
-@click.option("--tiles", envvar="GRIDPATROL_TILES", default="osm", show_default=True, help="HTML base map.")
-@exit_on(DeployError, ValueError)
+@TILES_OPTION
+@exit_on(DeployError, ServiceError)
 def route_cmd(**opts: Any) -> None:
     """Suggest today's route for an inspector: the stops worth most within the shift, with reasons.
 
     Example: gridpatrol route --inspector NT0001 --date 2026-03-02 --budget 4h --out route.gpx
     """
-    from patrol.routes import RouteOptions, suggest_route, write_route
+    from app.patrol_maps import route_map
+    from services.deployment import RouteRequest, route
 
     out: Path = opts["out"]
-    if out.suffix.lower() not in (".gpx", ".geojson", ".html"):
-        raise DeployError(f"--out must end in .gpx, .geojson or .html; got {out.name}")
+    suffix = check_suffix(out, (".gpx", ".geojson", ".csv", ".html"))
     start = None
     if opts["start"]:
         try:
@@ -234,93 +164,43 @@ def route_cmd(**opts: Any) -> None:
         except ValueError as exc:
             raise DeployError(f"--start must be 'LAT,LON'; got {opts['start']!r}") from exc
         start = (lat, lon)
-    city, date = opts["city_dir"], opts["date"].date()
-    options = RouteOptions(
-        shift_start=opts["shift_start"],
-        speed_mps=opts["speed"],
-        circuity=opts["circuity"],
-        time_limit_s=opts["time_limit"],
-        timezone=opts["timezone"],
-        forecast_model=opts["model"],
-    )
-    route = suggest_route(
-        opts["inspector"],
-        date,
-        assignments=_assignments(city),
-        cases=_cases(city),
-        budget_s=parse_duration(opts["budget"]),
-        start=start,
-        graph=_graph(city, opts["streets"], opts["osm"]),
-        last_visit=_last_visit(opts["tracks"], city, date, opts["coverage_days"], opts["timezone"]),
-        options=options,
-    )
-    t = route.totals
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".html":
-        out.write_text(_route_html(route, opts["tiles"]), encoding="utf-8")
+    ctx = command_context(opts["city_dir"])
+    request = RouteRequest(
+        date=opts["date"].date(), inspector_id=opts["inspector"], budget_s=parse_duration(opts["budget"]),
+        shift_start=opts["shift_start"], start=start, coverage_days=opts["coverage_days"],
+        speed_mps=opts["speed"], circuity=opts["circuity"], time_limit_s=opts["time_limit"],
+        city_dir=opts["city_dir"], streets=opts["streets"], osm=opts["osm"], tracks=opts["tracks"],
+    )  # fmt: skip
+    result = route(ctx, request)
+    if suffix == ".html":
+        write_html(
+            route_map(result.route, tiles=opts["tiles"] or ctx.config.tiles, timezone=ctx.timezone), out
+        )
     else:
-        write_route(route, out)
+        result.write(out)
+    t = result.totals
     click.echo(
         f"{t['n_stops']} of {t['n_candidates']} cells, value {t['value']:.2f} of {t['value_available']:.2f}, "
         f"{t['distance_m'] / 1000:.1f} km, {t['duration_s'] / 60:.0f} of {t['budget_s'] / 60:.0f} min "
         f"(walk {t['walk_s'] / 60:.0f}, in cells {t['dwell_s'] / 60:.0f}); must-visit on time "
         f"{t['must_visited_on_time']}/{t['must_visit']}; network: {t['network']} → {out}"
     )
-    for row in route.missed.itertuples():
+    for row in result.missed.itertuples():
         click.echo(f"  must-visit {row.h3} ({row.case_ids}): {row.reason}")
-
-
-def _route_html(route: Any, tiles: str) -> str:
-    import folium
-    import shapely
-
-    from app.maps import base_map, standalone_html
-
-    stops = route.stops
-    m = base_map(float(stops["lat"].mean()), float(stops["lon"].mean()), zoom=15, tiles=tiles)
-    xy = shapely.get_coordinates(route.path)
-    if tiles == "gaode":
-        from grid.coords import wgs84_to_gcj02
-
-        glat, glon = wgs84_to_gcj02(xy[:, 1], xy[:, 0])
-        xy = xy.copy()
-        xy[:, 0], xy[:, 1] = glon, glat
-    folium.PolyLine([(y, x) for x, y in xy], color="#2b6cb0", weight=4, opacity=0.8).add_to(m)
-    for r in stops.itertuples():  # tens of stops
-        lat, lon = r.lat, r.lon
-        if tiles == "gaode":
-            from grid.coords import wgs84_to_gcj02
-
-            glat, glon = wgs84_to_gcj02([lat], [lon])
-            lat, lon = float(glat[0]), float(glon[0])
-        colour = "#c53030" if r.must_visit else ("#2f855a" if r.kind == "stop" else "#1a202c")
-        text = html.escape(
-            f"{r.order}. {r.h3 or r.kind} — {r.arrival.tz_convert('Asia/Shanghai'):%H:%M} — {r.why}"
-        )
-        folium.CircleMarker(
-            [lat, lon], radius=6, color=colour, fill=True, fill_opacity=0.9, tooltip=text
-        ).add_to(m)
-    return standalone_html(m)
 
 
 # --- beats ------------------------------------------------------------------------------------------------
 
 
-def _demand(city_dir: Path | None, cells, timezone: str, model: str):
-    """Forecast expected cases per cell and week (``analytics.forecast.forecast_cells``) for ``cells``."""
-    from analytics.forecast import forecast_cells
-
-    cases = _cases(city_dir)
-    if cases.empty:
-        raise DeployError("no cases to forecast demand from (import cases first)")
-    forecast = forecast_cells(cases, cells["cell"].to_numpy(), period="week", timezone=timezone, model=model)
-    click.echo(f"demand: forecast {forecast['period'].iloc[0]} with model {forecast['model'].iloc[0]}")
-    return forecast.set_index("cell")["expected"].reindex(cells["cell"].to_numpy()).fillna(0.0).to_numpy()
-
-
 @click.command(name="beats")
-@click.option("--district", required=True, help="District code (the cells' `district`).")
-@click.option("--inspectors", "n_beats", type=click.IntRange(min=1), required=True, help="Number of beats.")
+@click.option("--district", default=None, help="District code (the cells' `district`) [default: all].")
+@click.option(
+    "--inspectors",
+    "n_beats",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Number of beats [default: the inspectors holding the cells].",
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -334,91 +214,49 @@ def _demand(city_dir: Path | None, cells, timezone: str, model: str):
     show_default=True,
     help="Allowed workload deviation from the mean beat.",
 )
-@click.option(
-    "--hot-share",
-    type=click.FloatRange(0, 1),
-    default=0.10,
-    show_default=True,
-    help="Share of cells (top forecast) walked every working day; the rest weekly.",
-)
 @click.option("--seed", type=int, default=0, show_default=True)
+@AS_OF_OPTION
 @CITY_OPTION
-@MODEL_OPTION
-@TZ_OPTION
-@click.option("--tiles", envvar="GRIDPATROL_TILES", default="osm", show_default=True, help="HTML base map.")
-@exit_on(DeployError, ValueError)
+@TILES_OPTION
+@exit_on(DeployError, ServiceError)
 def beats_cmd(**opts: Any) -> None:
-    """Cut a district into contiguous, compact patrol beats with workloads balanced within ±10 %.
+    """Cut the assigned cells (of a district) into contiguous, compact beats of balanced workload.
 
     Example: gridpatrol beats --district 320613 --inspectors 49 --out beats.geojson
     """
-    import numpy as np
-
-    from grid.cells import cells_to_polygons, cells_to_strings
-    from patrol.deployment import cell_workload, partition_beats
+    from app.patrol_maps import beats_map, with_polygons
+    from services.deployment import BeatsRequest, beats_plan
 
     out: Path = opts["out"]
-    if out.suffix.lower() not in (".csv", ".geojson", ".parquet", ".html"):
-        raise DeployError(f"--out must end in .csv, .geojson, .parquet or .html; got {out.name}")
-    cells = _cells(opts["city_dir"])
-    cells = cells[cells["district"].astype(str) == str(opts["district"])].reset_index(drop=True)
-    if cells.empty:
-        raise DeployError(f"no cells in district {opts['district']!r}")
-    expected = _demand(opts["city_dir"], cells, opts["timezone"], opts["model"])
-    hot = expected >= np.quantile(expected, 1 - opts["hot_share"]) if opts["hot_share"] > 0 else expected < 0
-    work = cell_workload(cells, expected, visits_per_week=np.where(hot & (expected > 0), 5.0, 1.0))
-    plan = partition_beats(
-        cells["cell"].to_numpy(),
-        work["workload_min"].to_numpy(),
-        opts["n_beats"],
-        tolerance=opts["tolerance"],
-        seed=opts["seed"],
-    )
+    suffix = check_suffix(out, (".csv", ".geojson", ".parquet", ".html"))
+    ctx = command_context(opts["city_dir"])
+    request = BeatsRequest(
+        n_beats=opts["n_beats"], district=opts["district"], as_of=opts["as_of"], tolerance=opts["tolerance"],
+        seed=opts["seed"], city_dir=opts["city_dir"],
+    )  # fmt: skip
+    plan = beats_plan(ctx, request)
     b = plan.beats
+    click.echo(f"demand: forecast {plan.forecast_period} with model {plan.model}")
     click.echo(
-        f"{opts['n_beats']} beats over {len(cells):,} cells in {plan.seconds:.2f} s: workload "
+        f"{plan.n_beats} beats over {len(plan.cells):,} cells in {plan.seconds:.2f} s: workload "
         f"{b['workload_min'].mean() / 60:.1f} h/week each, max deviation {plan.max_deviation:.1%} "
-        f"({'within' if plan.balanced else 'NOT within'} ±{opts['tolerance']:.0%}), all contiguous: "
+        f"({'within' if plan.balanced else 'NOT within'} ±{request.tolerance:.0%}), all contiguous: "
         f"{bool(b['contiguous'].all())}, mean compactness {b['compactness'].mean():.2f}"
         + (f", {plan.links} link(s) added between unconnected parts" if plan.links else "")
     )
-    frame = work.assign(beat=plan.labels, h3=cells_to_strings(cells["cell"].to_numpy()))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".csv":
-        frame.drop(columns="cell").to_csv(out, index=False)
+    frame = plan.to_frame()
+    if suffix == ".csv":
+        frame.to_csv(out, index=False)
+    elif suffix == ".html":
+        tooltip = {"h3": "H3", "beat": "beat", "workload_min": "min/week"}
+        write_html(beats_map(frame, tooltip, tiles=opts["tiles"] or ctx.config.tiles), out)
     else:
-        polygons = cells_to_polygons(frame["cell"].to_numpy())
-        gdf = polygons[["geometry"]].join(frame.drop(columns="cell").reset_index(drop=True))
-        if out.suffix.lower() == ".geojson":
+        gdf = with_polygons(frame).drop(columns="cell")
+        if suffix == ".geojson":
             out.write_text(gdf.to_json(drop_id=True), encoding="utf-8")
-        elif out.suffix.lower() == ".parquet":
-            gdf.to_parquet(out, index=False)
         else:
-            out.write_text(_beats_html(gdf, opts["tiles"]), encoding="utf-8")
+            gdf.to_parquet(out, index=False)
     click.echo(f"wrote {len(frame):,} cells to {out}")
-
-
-def _beats_html(gdf, tiles: str) -> str:
-    import numpy as np
-    import pandas as pd
-
-    from app.maps import base_map, cells_layer, standalone_html
-
-    palette = np.array(
-        ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
-    )
-    centroid = gdf.geometry.union_all().centroid
-    m = base_map(centroid.y, centroid.x, zoom=13, tiles=tiles)
-    fill = pd.Series(palette[gdf["beat"].to_numpy() % palette.size], index=gdf.index)
-    shown = gdf.assign(workload_min=gdf["workload_min"].round(1))
-    cells_layer(
-        shown,
-        fill=fill,
-        tooltip={"h3": "H3", "beat": "beat", "workload_min": "min/week"},
-        tiles=tiles,
-        name="beats",
-    ).add_to(m)
-    return standalone_html(m)
 
 
 # --- staffing ---------------------------------------------------------------------------------------------
@@ -436,82 +274,39 @@ def _beats_html(gdf, tiles: str) -> str:
     "n_inspectors",
     type=click.IntRange(min=0),
     default=None,
-    help="Inspectors today, the centre of the what-if [default: active inspectors].",
+    help="Inspectors today, the centre of the what-if [default: those holding the assigned cells].",
 )
-@click.option("--k", type=click.IntRange(min=0), default=5, show_default=True, help="What-if for N-k … N+k.")
-@click.option(
-    "--hot-share",
-    type=click.FloatRange(0, 1),
-    default=0.10,
-    show_default=True,
-    help="Share of each district's cells walked every working day; the rest weekly.",
-)
+@click.option("--k", type=click.IntRange(min=0), default=2, show_default=True, help="What-if for N-k … N+k.")
+@click.option("--district", default=None, help="Only this district [default: all].")
 @click.option("--minutes-per-case", type=click.FloatRange(min=0), default=15.0, show_default=True)
 @click.option("--utilisation", type=click.FloatRange(0.05, 1.0), default=0.85, show_default=True)
+@AS_OF_OPTION
 @CITY_OPTION
-@MODEL_OPTION
-@TZ_OPTION
-@exit_on(DeployError, ValueError)
+@exit_on(DeployError, ServiceError)
 def staffing_cmd(**opts: Any) -> None:
     """Inspectors needed per shift and district for forecast demand and a coverage target, with a what-if.
 
     Example: gridpatrol staffing --out staffing.csv --inspectors 80 --k 10
     """
-    import pandas as pd
-
-    from patrol.staffing import hour_profile, staffing_plan, staffing_what_if
+    from services.deployment import StaffingRequest, staffing
 
     out: Path = opts["out"]
-    if out.suffix.lower() != ".csv":
-        raise DeployError(f"--out must end in .csv; got {out.name}")
-    city = opts["city_dir"]
-    cells = _cells(city)
-    expected = _demand(city, cells, opts["timezone"], opts["model"])
-    demand = pd.DataFrame(
-        {
-            "cell": cells["cell"].to_numpy(),
-            "district": cells["district"].astype(str).to_numpy(),
-            "expected": expected,
-        }
-    )
-    for column in ("street_m", "area_m2"):
-        if column in cells.columns:
-            demand[column] = cells[column].to_numpy()
-    profile = hour_profile(_cases(city), timezone=opts["timezone"])
-    knobs = {"minutes_per_case": opts["minutes_per_case"], "utilisation": opts["utilisation"]}
-    plan = staffing_plan(demand, profile, hot_share=opts["hot_share"], **knobs)
-    n = opts["n_inspectors"]
-    if n is None:
-        n = _active_inspectors(city)
-    what_if = staffing_what_if(demand, plan, n, k=opts["k"], **knobs)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    plan.table.to_csv(out, index=False)
+    check_suffix(out, (".csv",))
+    request = StaffingRequest(
+        n_inspectors=opts["n_inspectors"], k=opts["k"], district=opts["district"], as_of=opts["as_of"],
+        minutes_per_case=opts["minutes_per_case"], utilisation=opts["utilisation"], city_dir=opts["city_dir"],
+    )  # fmt: skip
+    result = staffing(command_context(opts["city_dir"]), request)
+    result.to_frame().to_csv(out, index=False)
     side = out.with_name(out.stem + "-what-if.csv")
-    what_if.to_csv(side, index=False)
-    click.echo(plan.per_shift.to_string(index=False))
-    need = plan.per_shift.groupby("district")["inspectors"].max().sum()
-    click.echo(f"roster needed: {need} inspectors (each working every shift); what-if around {n}:")
-    click.echo(what_if.round(3).to_string(index=False))
+    result.what_if.to_csv(side, index=False)
+    click.echo(result.per_shift.to_string(index=False))
+    click.echo(
+        f"roster needed: {result.roster} inspectors (each working every shift); "
+        f"what-if around {result.n_inspectors}:"
+    )
+    click.echo(result.what_if.round(3).to_string(index=False))
     click.echo(f"wrote {out} and {side}")
-
-
-def _active_inspectors(city_dir: Path | None) -> int:
-    import pandas as pd
-
-    if city_dir is not None:
-        people = pd.read_csv(city_dir / "people" / "inspectors.csv", dtype=str)
-        return int(people["active"].str.lower().eq("true").sum())
-    import sqlalchemy as sa
-
-    from cases.models import Inspector
-
-    engine = _engine()
-    try:
-        with engine.connect() as conn:
-            query = sa.select(sa.func.count()).select_from(Inspector).where(Inspector.active.is_(True))
-            return int(conn.execute(query).scalar_one())
-    finally:
-        engine.dispose()
 
 
 COMMANDS = [route_cmd, beats_cmd, staffing_cmd]

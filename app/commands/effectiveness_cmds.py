@@ -1,9 +1,10 @@
 """``gridpatrol effectiveness``: inspectors' tracks joined with the cases of a date range.
 
-Reads the cases, their events, the assignments and the areas from the database and the tracks from the track
-store (reduced to cell visits day by day, optionally cached), then writes one row per inspector, subdistrict,
-district, category or cell (:func:`patrol.effectiveness.effectiveness_table`) and, with ``--gap-out``, the
-allocation-gap map (expected problems vs patrol minutes per cell).
+Parses the options, calls :func:`services.effectiveness.effectiveness` (the cases, events, assignments and
+areas of the database, the tracks of the track store reduced to cell visits day by day, optionally cached)
+and writes one row per inspector, subdistrict, district, category or cell and, with ``--gap-out``, the
+allocation-gap map (expected problems vs patrol minutes per cell). The forecast model of the expected
+problems and the time zone come from the city configuration.
 """
 
 from __future__ import annotations
@@ -14,53 +15,11 @@ from typing import Any
 
 import click
 
+from app.commands._common import exit_on
+from services.errors import ServiceError
+
 TABLE_SUFFIXES = (".csv", ".parquet")
 GAP_SUFFIXES = (".geojson", ".parquet", ".csv", ".html")
-
-
-def _read_store(url: str | None) -> dict[str, Any]:
-    """Cases, case events, assignments and areas of the database (times tz-aware UTC)."""
-    import numpy as np
-    import pandas as pd
-    import sqlalchemy as sa
-
-    from cases.areas import load_areas
-    from cases.db import init_db, make_engine
-    from cases.models import Assignment, Case, CaseEvent
-
-    def frame(conn: Any, table: Any, columns: tuple[str, ...], times: tuple[str, ...]) -> pd.DataFrame:
-        rows = conn.execute(sa.select(*(table.c[c] for c in columns))).all()
-        out = pd.DataFrame(rows, columns=list(columns)) if rows else pd.DataFrame(columns=list(columns))
-        for c in times:
-            out[c] = pd.to_datetime(out[c], utc=True)
-        return out
-
-    engine = make_engine(url)
-    try:
-        init_db(engine)
-        with engine.connect() as conn:
-            cases = frame(
-                conn, Case.__table__,
-                ("case_id", "source", "category_code", "lat", "lon", "cell", "reported_at", "reported_by",
-                 "location_flag"),
-                ("reported_at",),
-            )  # fmt: skip
-            events = frame(
-                conn, CaseEvent.__table__, ("case_id", "at", "from_status", "to_status", "actor"), ("at",)
-            )  # fmt: skip
-            beats = frame(
-                conn, Assignment.__table__, ("inspector_id", "cell", "valid_from", "valid_to"),
-                ("valid_from", "valid_to"),
-            )  # fmt: skip
-        areas = load_areas(engine)
-    finally:
-        engine.dispose()
-    cases = cases[cases["cell"].notna()].copy()
-    cases["cell"] = cases["cell"].to_numpy(dtype=np.int64)
-    if "location_flag" in cases:
-        cases = cases[cases["location_flag"].ne("suspicious_cluster").fillna(True)]
-    beats["cell"] = beats["cell"].to_numpy(dtype=np.int64)
-    return {"cases": cases.reset_index(drop=True), "events": events, "beats": beats, "areas": areas}
 
 
 @click.command(name="effectiveness")
@@ -100,7 +59,7 @@ def _read_store(url: str | None) -> dict[str, Any]:
     "tracks_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Track store (day=YYYY-MM-DD/ folders)  [default: <data dir>/tracks].",
+    help="Track store (day=YYYY-MM-DD/ folders)  [default: the data folder's].",
 )
 @click.option(
     "--cache",
@@ -109,14 +68,8 @@ def _read_store(url: str | None) -> dict[str, Any]:
     default=None,
     help="Keep each day's cell visits here (reduced once until the day's track file changes).",
 )
-@click.option(
-    "--model",
-    default="baseline_mean",
-    show_default=True,
-    help="Forecast model of the expected problems (analytics.forecast; 'auto' runs a backtest).",
-)
-@click.option("--timezone", envvar="GRIDPATROL_TIMEZONE", default="Asia/Shanghai", show_default=True)
-@click.option("--tiles", default="osm", show_default=True, help="Base map of an HTML gap map.")
+@click.option("--tiles", default=None, help="Base map of an HTML gap map [default: the configured tiles].")
+@exit_on(ServiceError)
 def effectiveness_cmd(
     start: Any,
     end: Any,
@@ -127,21 +80,14 @@ def effectiveness_cmd(
     k: int,
     tracks_dir: Path | None,
     cache_dir: Path | None,
-    model: str,
-    timezone: str,
-    tiles: str,
+    tiles: str | None,
 ) -> None:
     """Patrol effectiveness: discovery rate (主动发现率), problems walked past, attribution, response.
 
     Example: gridpatrol effectiveness --from 2025-03-03 --to 2025-03-09 --by inspector --out eff.csv
     """
-    import datetime as dt
-
-    import numpy as np
-    import pandas as pd
-
-    from cases.db import data_dir
-    from patrol import effectiveness as eff
+    from app.commands.deploy_cmds import command_context
+    from services.coverage import EffectivenessRequest, effectiveness
 
     if out.suffix.lower() not in TABLE_SUFFIXES:
         click.echo(f"error: --out must end in {', '.join(TABLE_SUFFIXES)}; got {out.name}", err=True)
@@ -149,72 +95,42 @@ def effectiveness_cmd(
     if gap_out is not None and gap_out.suffix.lower() not in GAP_SUFFIXES:
         click.echo(f"error: --gap-out must end in {', '.join(GAP_SUFFIXES)}; got {gap_out.name}", err=True)
         sys.exit(2)
-    first, last = start.date(), end.date()
-    store = _read_store(click.get_current_context().find_root().obj["db_url"])
-    all_cases = store["cases"]
-    local = pd.DatetimeIndex(all_cases["reported_at"]).tz_convert(timezone).date
-    cases = all_cases[(local >= first) & (local <= last)].reset_index(drop=True)
-    if cases.empty:
-        click.echo(f"error: no located case reported between {first} and {last}", err=True)
-        sys.exit(1)
-    root = tracks_dir or data_dir() / "tracks"
-    # a report early in the morning looks back into the previous day
-    lookback = dt.timedelta(days=int(np.ceil(window_h / 24.0)))
-    visits = eff.visits_from_store(root, first - lookback, last, timezone=timezone, cache_dir=cache_dir)
-    in_range = pd.DatetimeIndex(visits["enter"]).tz_convert(timezone).date >= first
-    cells = _cells(store["areas"], cases, visits)
-    beats = store["beats"][["cell", "inspector_id"]] if len(store["beats"]) else None
-    expected, source = eff.expected_problems(all_cases, cells["cell"].to_numpy(), first, last, model=model,
-                                             timezone=timezone)  # fmt: skip
-    attribution = eff.attribute_cases(cases, visits, window_h=window_h, k=k)
-    table = eff.effectiveness_table(
-        cases, visits[in_range], by, attribution=attribution, events=store["events"], cells=cells,
-        beats=beats, expected=expected, track_check=eff.reporter_track_check(cases, root, timezone=timezone),
-        timezone=timezone,
+    ctx = command_context()
+    request = EffectivenessRequest(
+        start=start.date(), end=end.date(), by=by, window_h=window_h, k=k, gap=gap_out is not None,
+        tracks=tracks_dir, cache_dir=cache_dir,
     )  # fmt: skip
+    result = effectiveness(ctx, request)
+    table = result.to_frame()
     out.parent.mkdir(parents=True, exist_ok=True)
-    if by == "cell":
-        from grid.cells import cells_to_strings
-
-        table.insert(1, "h3", cells_to_strings(table["cell"].to_numpy(dtype=np.int64)))
     if out.suffix.lower() == ".csv":
         table.to_csv(out, index=False)
     else:
         table.to_parquet(out, index=False)
-    n_patrol = int((cases["source"] == "patrol").sum())
-    missed = int(table["missed"].sum())
+    n = result.n_cases
+    walked = (
+        f"{result.missed:,} citizen reports walked past within {window_h:g} h; {result.tracks_message}"
+        if result.tracks_found
+        else f"{result.tracks_message}: nothing is known of the patrols (visit columns left empty)"
+    )
     click.echo(
-        f"{len(cases):,} cases {first} … {last}: {n_patrol:,} found by patrol "
-        f"({n_patrol / len(cases):.1%}), {missed:,} citizen reports walked past within {window_h:g} h; "
-        f"{len(visits):,} cell visits; expected problems from {source}"
+        f"{n:,} cases {request.start} … {request.end}: {result.n_patrol:,} found by patrol "
+        f"({result.n_patrol / n:.1%}), {walked}; expected problems from {result.expected_source}"
     )
     click.echo(f"wrote {len(table):,} {by} rows to {out}")
     if gap_out is not None:
-        gap = eff.allocation_gap(visits[in_range], expected, cells=cells["cell"].to_numpy())
-        _write_gap(gap, gap_out, tiles)
+        _write_gap(result.gap, gap_out, tiles or ctx.config.tiles)
         click.echo(
-            f"wrote the allocation gap of {len(gap):,} cells to {gap_out} "
-            f"(patrol time to move: {eff.allocation_index(gap):.1%})"
+            f"wrote the allocation gap of {len(result.gap):,} cells to {gap_out} "
+            f"(patrol time to move: {result.allocation_index():.1%})"
         )
-
-
-def _cells(areas: Any, cases: Any, visits: Any) -> Any:
-    """The cell universe with its areas: the stored areas' cells, else the cells of the cases and visits."""
-    import numpy as np
-    import pandas as pd
-
-    if len(areas):
-        from grid.build import cells_from_polygons
-
-        grid = cells_from_polygons(areas, res=10)
-        return pd.DataFrame(grid[["cell", "district", "subdistrict"]])
-    seen = [cases["cell"].to_numpy(np.int64), visits["cell"].to_numpy(np.int64)]
-    universe = np.unique(np.concatenate(seen))
-    return pd.DataFrame({"cell": universe, "district": None, "subdistrict": None})
 
 
 def _write_gap(gap: Any, path: Path, tiles: str) -> None:
     import numpy as np
+
+    from app.commands.deploy_cmds import write_html
+    from app.patrol_maps import gap_map
 
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
@@ -226,23 +142,9 @@ def _write_gap(gap: Any, path: Path, tiles: str) -> None:
         finite = gap["minutes_per_expected"].where(np.isfinite(gap["minutes_per_expected"]))
         gap.assign(cell=gap["h3"], minutes_per_expected=finite).to_file(path, driver="GeoJSON")
     else:
-        path.write_text(_gap_html(gap, tiles), encoding="utf-8")
-
-
-def _gap_html(gap: Any, tiles: str) -> str:
-    from app.maps import base_map, cells_layer, standalone_html
-
-    centroid = gap.geometry.union_all().centroid
-    m = base_map(centroid.y, centroid.x, zoom=13, tiles=tiles)
-    colours = {"under": "#d7301f", "balanced": "#fdd49e", "over": "#2b8cbe", "idle": "#f0f0f0"}
-    fill = gap["status"].map(colours)
-    frame = gap.assign(expected=gap["expected"].round(2), patrol_minutes=gap["patrol_minutes"].round(1),
-                       gap=(gap["gap"] * 100).round(3))  # fmt: skip
-    tooltip = {"h3": "H3", "expected": "expected problems", "patrol_minutes": "patrol minutes",
-               "gap": "gap (points of share)", "status": "status"}  # fmt: skip
-    cells_layer(frame.drop(columns=["minutes_per_expected"]), fill=fill, tooltip=tooltip, tiles=tiles,
-                name="allocation gap").add_to(m)  # fmt: skip
-    return standalone_html(m)
+        tooltip = {"h3": "H3", "expected": "expected problems", "patrol_minutes": "patrol minutes",
+                   "gap": "gap (points of share)", "status": "status"}  # fmt: skip
+        write_html(gap_map(gap, tooltip, tiles=tiles), path)
 
 
 COMMANDS = [effectiveness_cmd]

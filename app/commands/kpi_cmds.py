@@ -1,12 +1,11 @@
 """``gridpatrol kpi``: the command centre's KPIs per district, subdistrict, department, inspector or category.
 
-Reads the cases and their event history from the database (or ``--cases FILE``, imported into a throw-away
-SQLite database with ``--mapping``, as the analytics commands do; a file has no history, so rework and
-extension counts are 0) and writes one row per group (:func:`analytics.kpi.kpi_table`): the group column,
-the rates as fractions 0–1 and the counts behind them. ``--by department`` adds the 综合评价 score and grade,
-``--by inspector`` the inspector KPIs (valid reports, on-time 核实 / 核查, weighted score). Districts and
-subdistricts come from ``--cells`` (a cells table with ``cell``, ``district``, ``subdistrict``) or else from
-the area polygons stored in the database; inspectors from the stored assignments.
+A thin shell over :func:`services.kpi.kpi_table`: it reads the options, calls the service and writes the
+table (the same table the Dashboard page shows for the same selection). The cases come from the database,
+or from ``--cases FILE`` (imported into a throw-away SQLite database with ``--mapping``, as the analytics
+commands do; a file has no history, so rework and extension counts are 0). The time zone, the working
+calendar and the scoring table come from the city configuration (``gridpatrol.toml``); ``--timezone`` and
+``--scoring`` override them for one run.
 """
 
 from __future__ import annotations
@@ -36,57 +35,6 @@ def _from_file(path: Path, mapping: str | None) -> Any:
         raise KpiError(str(exc)) from exc
 
 
-def _assignments(engine: Any) -> Any:
-    import pandas as pd
-    import sqlalchemy as sa
-
-    from cases.models import Assignment
-
-    a = Assignment.__table__.c
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(a.inspector_id, a.cell, a.valid_from, a.valid_to)).all()
-    frame = pd.DataFrame(rows, columns=["inspector_id", "cell", "valid_from", "valid_to"])
-    return frame.astype({"cell": "int64"}) if len(frame) else frame
-
-
-def _load(opts: dict[str, Any], by: str) -> tuple[Any, Any]:
-    """(cases with the grouping column, events or None)."""
-    from analytics.kpi import attach_areas, attach_areas_from_polygons, attach_inspectors
-
-    engine = None
-    if opts["cases_file"] is not None:
-        cases, events = _from_file(opts["cases_file"], opts["mapping"]), None
-    else:
-        if opts["mapping"] is not None:
-            raise KpiError("--mapping is only used with --cases FILE")
-        from cases.db import init_db, make_engine
-        from cases.lifecycle import load_events, load_lifecycle_frame
-
-        engine = make_engine(click.get_current_context().find_root().obj["db_url"])
-        init_db(engine)
-        cases, events = load_lifecycle_frame(engine), load_events(engine)
-    try:
-        if cases.empty:
-            raise KpiError("there are no cases to evaluate (import cases first)")
-        if by in ("district", "subdistrict"):
-            if opts["cells"] is not None:
-                import pandas as pd
-
-                cases = attach_areas(cases, pd.read_parquet(opts["cells"]))
-            elif engine is not None:
-                from cases.areas import load_areas
-
-                cases = attach_areas_from_polygons(cases, load_areas(engine))
-            if by not in cases or cases[by].isna().all():
-                raise KpiError(f"--by {by} needs --cells FILE or {by} areas in the database (import areas)")
-        if by == "inspector":
-            cases = attach_inspectors(cases, _assignments(engine) if engine is not None else None)
-    finally:
-        if engine is not None:
-            engine.dispose()
-    return cases, events
-
-
 @click.command(name="kpi")
 @click.option(
     "--cases",
@@ -108,7 +56,9 @@ def _load(opts: dict[str, Any], by: str) -> tuple[Any, Any]:
     default=None,
     help="Evaluate as of this local time (default: the end of --to, else the latest step in the data).",
 )
-@click.option("--timezone", envvar="GRIDPATROL_TIMEZONE", default="Asia/Shanghai", show_default=True)
+@click.option(
+    "--timezone", default=None, help="City time zone for this run (default: the city configuration's)."
+)
 @click.option(
     "--cells",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -119,7 +69,7 @@ def _load(opts: dict[str, Any], by: str) -> tuple[Any, Any]:
     "--scoring",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="Scoring TOML (grades, weights, deductions); default analytics/data/kpi_scoring.toml.",
+    help="Scoring TOML (grades, weights, deductions); default: kpi_scoring of the city configuration.",
 )
 @click.option(
     "--out",
@@ -133,15 +83,22 @@ def kpi_cmd(**opts: Any) -> None:
 
     Example: gridpatrol kpi --by department --from 2025-01-01 --to 2025-01-31 --out january.csv
     """
+    from grid.config import ConfigError
+    from services.errors import ServiceError
+
     out = opts["out"]
     if out is not None and out.suffix.lower() not in OUT_SUFFIXES:
         click.echo(f"error: --out must end in {', '.join(OUT_SUFFIXES)}; got {out.name}", err=True)
         sys.exit(2)
     try:
-        table = _table(opts)
-    except (KpiError, ValueError) as exc:
+        result = _result(opts)
+    except (KpiError, ServiceError, ConfigError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    table = result.to_frame()
+    click.echo(
+        f"{len(table):,} {opts['by']} group(s), {result.filed:,} filed case(s), {result.due:,} due", err=True
+    )
     if out is None:
         click.echo(table.to_string(index=False, max_rows=60))
         return
@@ -153,32 +110,41 @@ def kpi_cmd(**opts: Any) -> None:
     click.echo(f"wrote {len(table):,} {opts['by']} row(s) to {out}")
 
 
-def _table(opts: dict[str, Any]) -> Any:
-    from analytics.kpi import department_scores, inspector_kpis, kpi_table, load_scoring
+def _result(opts: dict[str, Any]) -> Any:
+    import dataclasses
 
-    by = opts["by"]
-    cases, events = _load(opts, by)
-    window = {
-        "start": opts["start"].date() if opts["start"] else None,
-        "end": opts["end"].date() if opts["end"] else None,
-        "as_of": opts["as_of"],
-        "timezone": opts["timezone"],
+    from cases.db import make_engine
+    from grid.config import data_dir, load_city_config
+    from services.context import ServiceContext, open_context
+    from services.kpi import KpiRequest, kpi_table
+
+    if opts["mapping"] is not None and opts["cases_file"] is None:
+        raise KpiError("--mapping is only used with --cases FILE")
+    db_url = click.get_current_context().find_root().obj["db_url"]
+    if opts["cases_file"] is not None:  # the store is not read: no schema needed
+        cases = _from_file(opts["cases_file"], opts["mapping"])
+        ctx = ServiceContext(make_engine(db_url), load_city_config(), data_dir())
+    else:
+        cases, ctx = None, open_context(db_url)
+    overrides = {
+        name: str(value)
+        for name, value in (("timezone", opts["timezone"]), ("kpi_scoring", opts["scoring"]))
+        if value is not None
     }
-    table = kpi_table(cases, events, by=by, **window)
-    scoring = load_scoring(opts["scoring"])
-    if by == "department":
-        table = department_scores(table, scoring)
-    if by == "inspector" and events is not None:
-        people = inspector_kpis(cases, events, scoring=scoring, **window).rename(
-            columns={"score": "inspector_score", "grade": "inspector_grade"}
-        )
-        table = table.merge(people, on="inspector", how="outer").fillna({"cases": 0})
-    total = table["should_close"].sum()
-    click.echo(
-        f"{len(table):,} {by} group(s), {int(table['cases'].sum()):,} filed case(s), {int(total):,} due",
-        err=True,
+    if overrides:
+        ctx = dataclasses.replace(ctx, config=ctx.config.replace(**overrides))
+    request = KpiRequest(
+        by=opts["by"],
+        start=opts["start"].date() if opts["start"] else None,
+        end=opts["end"].date() if opts["end"] else None,
+        as_of=opts["as_of"],
+        cells_file=opts["cells"],
+        cases=cases,
     )
-    return table
+    try:
+        return kpi_table(ctx, request)
+    finally:
+        ctx.engine.dispose()
 
 
 COMMANDS = [kpi_cmd]

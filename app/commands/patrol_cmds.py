@@ -1,14 +1,20 @@
-"""``gridpatrol import tracks`` and ``gridpatrol coverage``: the track store and patrol coverage reports.
+"""``gridpatrol import tracks``, ``coverage`` and ``neglect``: the track store and patrol coverage reports.
 
-``import tracks`` is listed in ``IMPORT_COMMANDS``, which ``app.cli`` adds to its ``import`` group.
+``import tracks`` is listed in ``IMPORT_COMMANDS``, which ``app.cli`` adds to its ``import`` group. The
+reports parse their options, call :func:`services.coverage.coverage_report` or
+:func:`services.coverage.neglect` and write the result.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
+
+from app.commands._common import exit_on
+from services.errors import ServiceError
 
 CRS_CHOICE = click.Choice(["wgs84", "gcj02", "bd09"])
 
@@ -25,26 +31,21 @@ CRS_CHOICE = click.Choice(["wgs84", "gcj02", "bd09"])
     help="Track mapping TOML ([columns] inspector_id, ts, lat, lon, accuracy_m; [options]).",
 )
 @click.option("--crs", type=CRS_CHOICE, default=None, help="Coordinate system of the file (default wgs84).")
-@click.option(
-    "--timezone",
-    envvar="GRIDPATROL_TIMEZONE",
-    default="Asia/Shanghai",
-    show_default=True,
-    help="City zone: points are stored in day partitions of this zone.",
-)
-def import_tracks(files: tuple[Path, ...], inspector: str | None, mapping: Path | None, crs: str | None,
-                  timezone: str) -> None:  # fmt: skip
+def import_tracks(
+    files: tuple[Path, ...], inspector: str | None, mapping: Path | None, crs: str | None
+) -> None:
     """Import GPS tracks (GPX, CSV, GeoLife .plt, GeoJSON/GPKG points, Parquet) into the track store.
 
     Re-importing a file adds nothing (points are unique per inspector and time).
 
     Example: gridpatrol import tracks run.gpx --inspector I-007
     """
-    from cases.db import data_dir
+    from grid.config import data_dir, load_city_config
     from patrol.readers import TrackReadError, load_track_mapping, read_tracks
     from patrol.store import write_tracks
 
     root = data_dir() / "tracks"
+    timezone = load_city_config().timezone  # points are stored in day partitions of the city's zone
     try:
         track_mapping = load_track_mapping(mapping) if mapping else None
     except TrackReadError as exc:
@@ -69,12 +70,59 @@ def import_tracks(files: tuple[Path, ...], inspector: str | None, mapping: Path 
         )
 
 
+TRACKS_OPTION = click.option(
+    "--tracks",
+    "tracks_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Track store (day=YYYY-MM-DD/ folders)  [default: <data dir>/tracks; demo: data/geo/demo/tracks].",
+)
+
+
+def _out_suffix(out: Path, suffixes: tuple[str, ...]) -> str:
+    suffix = out.suffix.lower()
+    if suffix not in suffixes:
+        click.echo(f"error: --out must end in {', '.join(suffixes)}; got {out.name}", err=True)
+        sys.exit(2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return suffix
+
+
+def _write_cells(frame: Any, out: Path, suffix: str, html: Any) -> None:
+    """``frame`` (with ``cell``) as CSV, GeoParquet with the cell polygons, or the map ``html()``."""
+    from app.patrol_maps import with_polygons
+
+    if suffix == ".csv":
+        frame.to_csv(out, index=False)
+    elif suffix == ".parquet":
+        with_polygons(frame).to_parquet(out)
+    else:
+        from app.commands.deploy_cmds import write_html
+
+        write_html(html(), out)
+
+
 @click.command(name="coverage")
 @click.option(
     "--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day (city zone)."
 )
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day, inclusive.")
-@click.option("--inspector", default=None, help="Only this inspector's tracks.")
+@click.option("--inspector", default=None, help="Only this inspector's tracks and cells.")
+@click.option(
+    "--by",
+    type=click.Choice(["cell", "inspector", "neglect"]),
+    default="cell",
+    show_default=True,
+    help="cell: minutes, visits, inspectors and last visit per cell; inspector: the share of assigned cells "
+    "visited per inspector and day/week (the Coverage page's table); neglect: the assigned cells' neglect.",
+)
+@click.option("--freq", type=click.Choice(["D", "W"]), default="D", show_default=True, help="--by inspector.")
+@click.option(
+    "--never-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="--by neglect: not entered for this many days [default: patrol.never_visited_days].",
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -88,77 +136,112 @@ def import_tracks(files: tuple[Path, ...], inspector: str | None, mapping: Path 
     show_default=True,
     help="pandas: one day at a time in this process; dask: the same over Dask.",
 )
-@click.option("--timezone", envvar="GRIDPATROL_TIMEZONE", default="Asia/Shanghai", show_default=True)
-@click.option(
-    "--tiles", default="osm", show_default=True, help="Base map of the HTML map (osm, gaode, none …)."
-)
-@click.option(
-    "--tracks",
-    "tracks_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Track store (day=YYYY-MM-DD/ folders)  [default: <data dir>/tracks; demo: data/geo/demo/tracks].",
-)
+@click.option("--tiles", default=None, help="Base map of the HTML map [default: the configured tiles].")
+@TRACKS_OPTION
+@exit_on(ServiceError)
 def coverage_cmd(
-    start,
-    end,
+    start: Any,
+    end: Any,
     inspector: str | None,
+    by: str,
+    freq: str,
+    never_days: int | None,
     out: Path,
     backend: str,
-    timezone: str,
-    tiles: str,
+    tiles: str | None,
     tracks_dir: Path | None,
 ) -> None:
-    """Patrol coverage per H3 cell: minutes present, visits, distinct inspectors, last visit.
+    """Patrol coverage per H3 cell (minutes present, visits, inspectors, last visit) or per inspector.
 
     Example: gridpatrol coverage --from 2026-03-01 --to 2026-03-07 --out coverage.html
     """
-    from cases.db import data_dir
-    from grid.cells import cells_to_polygons, cells_to_strings
-    from patrol.coverage import cell_summary
-    from patrol.scale import fine_cube_dask, fine_cube_from_store
+    from app.commands.deploy_cmds import command_context
+    from app.patrol_maps import coverage_map, neglect_map
+    from services.coverage import CoverageRequest, coverage_report
 
-    suffix = out.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".html"):
-        click.echo(f"error: --out must end in .csv, .parquet or .html; got {out.name}", err=True)
-        sys.exit(2)
-    reduce = fine_cube_dask if backend == "dask" else fine_cube_from_store
-    root = tracks_dir or data_dir() / "tracks"
-    fine = reduce(root, start.date(), end.date(), inspector=inspector, timezone=timezone)
-    summary = cell_summary(fine)
-    summary.insert(1, "h3", cells_to_strings(summary["cell"].to_numpy()))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        summary.to_csv(out, index=False)
-    else:
-        polygons = cells_to_polygons(summary["cell"].to_numpy())
-        cells = polygons.drop(columns="cell").join(summary)
-        if suffix == ".parquet":
-            cells.to_parquet(out)
+    suffix = _out_suffix(out, (".csv", ".parquet") if by == "inspector" else (".csv", ".parquet", ".html"))
+    ctx = command_context()
+    request = CoverageRequest(
+        start=start.date(), end=end.date(), freq=freq, never_days=never_days, inspector_id=inspector,
+        backend=backend, tracks=tracks_dir,
+    )  # fmt: skip
+    result = coverage_report(ctx, request)
+    tiles = tiles or ctx.config.tiles
+    if by == "inspector":
+        kpis = result.to_frame("kpis")
+        if suffix == ".csv":
+            kpis.to_csv(out, index=False)
         else:
-            out.write_text(_coverage_html(cells, tiles), encoding="utf-8")
-    click.echo(f"wrote {len(summary):,} cells ({summary['minutes'].sum():,.0f} patrol minutes) to {out}")
+            kpis.to_parquet(out, index=False)
+        click.echo(f"wrote {len(kpis):,} inspector rows to {out}")
+    elif by == "neglect":
+        table = result.to_frame("neglect")
+        tooltip = {"h3": "H3", "inspector_id": "inspector", "days_since_visit": "days since visit"}
+        _write_cells(table, out, suffix, lambda: neglect_map(table, tooltip, tiles=tiles))
+        click.echo(
+            f"wrote {len(table):,} assigned cells to {out}: {int(table['neglected'].sum()):,} not entered "
+            f"for {result.never_days} days"
+        )
+    else:
+        summary = result.to_frame("cells")
+        _write_cells(summary, out, suffix, lambda: coverage_map(summary, tiles=tiles))
+        click.echo(f"wrote {len(summary):,} cells ({summary['minutes'].sum():,.0f} patrol minutes) to {out}")
 
 
-def _coverage_html(cells, tiles: str) -> str:
-    import numpy as np
+@click.command(name="neglect")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="Day (city zone) of the report.",
+)
+@click.option("--inspector", default=None, help="Only this inspector's cells.")
+@click.option(
+    "--never-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Not entered for this many days [default: patrol.never_visited_days].",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Output by suffix: .csv, .parquet (GeoParquet) or .html (map).",
+)
+@click.option("--tiles", default=None, help="Base map of the HTML map [default: the configured tiles].")
+@TRACKS_OPTION
+@exit_on(ServiceError)
+def neglect_cmd(
+    as_of: Any,
+    inspector: str | None,
+    never_days: int | None,
+    out: Path,
+    tiles: str | None,
+    tracks_dir: Path | None,
+) -> None:
+    """Assigned cells not patrolled for N days before the end of a day, with their last visit.
 
-    from app.maps import base_map, cells_layer, standalone_html
+    Example: gridpatrol neglect --as-of 2026-03-07 --never-days 7 --out neglected.csv
+    """
+    from app.commands.deploy_cmds import command_context
+    from app.patrol_maps import neglect_map
+    from services.coverage import NeglectRequest, neglect
 
-    if len(cells) == 0:
-        return standalone_html(base_map(32.0, 120.86, tiles=tiles))
-    centroid = cells.geometry.union_all().centroid
-    m = base_map(centroid.y, centroid.x, zoom=14, tiles=tiles)
-    level = np.clip(np.log1p(cells["minutes"].to_numpy()) / np.log1p(max(cells["minutes"].max(), 1.0)), 0, 1)
-    palette = np.array(["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"])
-    fill = cells["minutes"].map(lambda _: "")  # aligned Series, filled below
-    fill[:] = palette[np.minimum((level * len(palette)).astype(int), len(palette) - 1)]
-    frame = cells.assign(minutes=cells["minutes"].round(1), last_visit=cells["last_visit"].astype(str))
-    tooltip = {"h3": "H3", "minutes": "minutes", "visits": "visits", "inspectors": "inspectors",
-               "last_visit": "last visit (UTC)"}  # fmt: skip
-    cells_layer(frame, fill=fill, tooltip=tooltip, tiles=tiles, name="coverage").add_to(m)
-    return standalone_html(m)
+    suffix = _out_suffix(out, (".csv", ".parquet", ".html"))
+    ctx = command_context()
+    request = NeglectRequest(
+        as_of=as_of.date(), never_days=never_days, inspector_id=inspector, tracks=tracks_dir
+    )
+    result = neglect(ctx, request)
+    table = result.to_frame()
+    tooltip = {"h3": "H3", "inspector_id": "inspector", "days_since_visit": "days since visit"}
+    _write_cells(table, out, suffix, lambda: neglect_map(table, tooltip, tiles=tiles or ctx.config.tiles))
+    click.echo(
+        f"wrote {len(table):,} assigned cells to {out}: {int(table['neglected'].sum()):,} not entered for "
+        f"{result.never_days} days" + ("" if result.tracks_found else " (no patrol tracks found)")
+    )
 
 
-COMMANDS = [coverage_cmd]
+COMMANDS = [coverage_cmd, neglect_cmd]
 IMPORT_COMMANDS = [import_tracks]

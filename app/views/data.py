@@ -1,51 +1,31 @@
-"""Administrator's data page: import files through the same importers as the CLI; manage users."""
+"""Administrator's data page: import files through the same service as ``gridpatrol import``; manage users
+(deactivate, reactivate, change role) through the same service as ``gridpatrol users``."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
-from app.context import engine, require_role
+from app.context import require_role, service_context
 from app.i18n import ROLE_LABELS, label, t
-from cases.importing import ImportReadError
-from cases.report import ImportReport
-from cases.users import list_users
+from services import users as user_service
+from services.errors import ServiceError
+from services.imports import ImportRequest, import_file
 
 require_role("admin")
 
-KINDS = ["cases", "inspectors", "assignments", "areas"]
+KINDS = ["cases", "inspectors", "assignments", "areas", "unit_grids"]
 SHIPPED_MAPPINGS = sorted(p.stem for p in (Path(__file__).parents[2] / "cases" / "mappings").glob("*.toml"))
-
-
-def _run_import(kind: str, path: Path, options: dict[str, str | None]) -> ImportReport:
-    from cases.mapping import load_mapping
-
-    mapping = load_mapping(options["mapping"]) if options.get("mapping") else None
-    if kind == "cases":
-        from cases.importing import import_cases
-
-        return import_cases(path, engine(), mapping=mapping)
-    if kind == "inspectors":
-        from cases.people import import_inspectors
-
-        return import_inspectors(path, engine(), mapping=mapping)
-    if kind == "assignments":
-        from cases.people import import_assignments
-
-        return import_assignments(path, engine(), mapping=mapping)
-    from cases.areas import import_areas
-
-    return import_areas(path, engine(), level=options["level"] or "district", crs=options["crs"] or "wgs84")
-
+ROLES = ["inspector", "operator", "dispatcher", "department", "supervisor", "planner", "manager", "admin"]
 
 st.title(t("data"))
 kind = st.selectbox(t("import_kind"), KINDS)
-options: dict[str, str | None] = {"mapping": None, "level": None, "crs": None}
-if kind == "areas":
-    options["level"] = st.selectbox(t("area_level"), ["district", "subdistrict", "community", "city"])
+options: dict[str, str | None] = {}
+if kind in ("areas", "unit_grids"):
+    if kind == "areas":
+        options["level"] = st.selectbox(t("area_level"), ["district", "subdistrict", "community", "city"])
     options["crs"] = st.selectbox(t("coordinate_system"), ["wgs84", "gcj02", "bd09"])
 else:
     options["mapping"] = st.selectbox(t("mapping"), ["", *SHIPPED_MAPPINGS]) or None
@@ -56,8 +36,9 @@ if upload is not None and st.button(t("run_import"), type="primary"):
         path.write_bytes(upload.getvalue())
         try:
             with st.spinner(t("run_import")):
-                report = _run_import(kind, path, options)
-        except ImportReadError as exc:
+                request = ImportRequest(kind=kind, path=path, write_quarantine=False, **options)
+                report = import_file(service_context(), request).report
+        except ServiceError as exc:
             st.error(t("import_failed", error=str(exc)))
             st.stop()
     st.success(
@@ -76,7 +57,27 @@ if upload is not None and st.button(t("run_import"), type="primary"):
         st.dataframe(report.quarantine, hide_index=True, use_container_width=True)
 
 st.subheader(t("users"))
-users = pd.DataFrame(list_users(engine()))
+ctx = service_context()
+users = user_service.list_users(ctx).to_frame()
+shown = users.assign(role=users["role"].map(lambda r: label(ROLE_LABELS, r)))
+st.dataframe(shown, hide_index=True, use_container_width=True)
 if not users.empty:
-    users["role"] = users["role"].map(lambda r: label(ROLE_LABELS, r))
-st.dataframe(users, hide_index=True, use_container_width=True)
+    with st.form("manage_user"):
+        who = st.selectbox(t("username"), users["username"].tolist())
+        role = st.selectbox(t("role"), ROLES, format_func=lambda r: label(ROLE_LABELS, r))
+        inspector_id = st.text_input(t("inspector")) or None
+        change = st.form_submit_button(t("change_role"))
+        deactivate = st.form_submit_button(t("deactivate_user"))
+        reactivate = st.form_submit_button(t("reactivate_user"))
+    try:
+        if change:
+            user_service.change_role(ctx, user_service.RoleChange(who, role, inspector_id=inspector_id))
+        elif deactivate:
+            user_service.deactivate_user(ctx, user_service.UserRef(who))
+        elif reactivate:
+            user_service.reactivate_user(ctx, user_service.UserRef(who))
+    except ServiceError as exc:
+        st.error(str(exc))
+    else:
+        if change or deactivate or reactivate:
+            st.rerun()

@@ -1,47 +1,30 @@
-"""Overview page: what the database holds and the latest imports."""
+"""Overview page: what the database holds and the latest imports (:func:`services.imports.store_status`);
+for city-wide roles, where the last week's cases are and the cases per day (:func:`services.kpi.recent_cases`,
+in the city's time zone)."""
 
 from __future__ import annotations
 
-import pandas as pd
-import sqlalchemy as sa
 import streamlit as st
 
-from app.context import current_user, db_key, engine
+from app.context import current_user, db_key, service_context
 from app.i18n import TABLE_LABELS, label, t
-from cases.models import ImportBatch
-from cases.store import recent_activity, table_counts
+from services.imports import StoreStatus, store_status
+from services.kpi import KPI_ROLES, RecentCases, recent_cases
 
 #: Roles that see the whole city's cases (an inspector sees only their own cells: not on this page).
-CITY_ROLES = ("planner", "manager", "admin")
+CITY_ROLES = KPI_ROLES
 
 
 @st.cache_data(ttl=30)
-def _counts(key: str) -> dict[str, int]:
+def _status(key: str) -> StoreStatus:
     del key  # the cache key: one entry per database
-    return table_counts(engine())
-
-
-@st.cache_data(ttl=30)
-def _recent_imports(key: str) -> pd.DataFrame:
-    columns = [
-        ImportBatch.kind,
-        ImportBatch.source_file,
-        ImportBatch.finished_at,
-        ImportBatch.rows_read,
-        ImportBatch.rows_imported,
-        ImportBatch.rows_duplicate,
-        ImportBatch.rows_quarantined,
-    ]
-    del key
-    query = sa.select(*columns).order_by(ImportBatch.batch_id.desc()).limit(20)
-    with engine().connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=[c.key for c in columns])
+    return store_status(service_context())
 
 
 @st.cache_data(ttl=60)
-def _recent(key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    del key
-    return recent_activity(engine())
+def _recent(key: str, timezone: str) -> RecentCases:
+    del key, timezone  # the cache key: one entry per database and zone
+    return recent_cases(service_context())
 
 
 def _city_overview() -> None:
@@ -50,7 +33,8 @@ def _city_overview() -> None:
     from app.maps import sequential_fill
     from grid.cells import cells_to_strings
 
-    cells, daily = _recent(db_key())
+    recent = _recent(db_key(), service_context().timezone)
+    cells, daily = recent.cells, recent.daily
     if daily.empty:
         return
     st.subheader(t("recent_cases"))
@@ -68,8 +52,8 @@ def _city_overview() -> None:
 st.title(t("app_title"))
 st.caption(t("tagline"))
 st.subheader(t("holds"))
-counts = _counts(db_key())
-items = list(counts.items())
+status = _status(db_key())
+items = list(status.counts.items())
 for start in range(0, len(items), 4):  # 4 a row: seven in one row cut a million-row count off at 1400 px
     row = items[start : start + 4]
     for column, (table, count) in zip(st.columns(4)[: len(row)], row, strict=True):
@@ -78,10 +62,8 @@ user = current_user()
 if user is not None and user.role in CITY_ROLES:
     _city_overview()
 st.subheader(t("imports"))
-imports = _recent_imports(db_key())
-if imports.empty:
+if status.imports.empty:
     st.info(t("no_imports"))
 else:
-    st.dataframe(imports, hide_index=True, use_container_width=True)
-shown = sa.engine.make_url(db_key()).render_as_string(hide_password=True)
-st.caption(f"{t('database')}: {shown}")
+    st.dataframe(status.imports, hide_index=True, use_container_width=True)
+st.caption(f"{t('database')}: {service_context().engine.url.render_as_string(hide_password=True)}")

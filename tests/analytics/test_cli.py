@@ -66,6 +66,16 @@ def _cases_csv(path: Path) -> np.ndarray:
     return planted
 
 
+@pytest.fixture(autouse=True)
+def _city_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planted cells are res-10 cells: analyse at res 10 (the configuration's default is 9), in a data
+    folder of the test's own (no ``gridpatrol.toml``: the defaults)."""
+    monkeypatch.setenv("GRIDPATROL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("GRIDPATROL_CONFIG", raising=False)
+    monkeypatch.delenv("GRIDPATROL_TIMEZONE", raising=False)
+    monkeypatch.setenv("GRIDPATROL_ANALYSIS_RESOLUTION", "10")
+
+
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, np.ndarray]:
     """(cases CSV, database URL with the cases imported, planted cells)."""
@@ -73,6 +83,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, np.ndarra
     csv = tmp / "cases.csv"
     planted = _cases_csv(csv)
     url = f"sqlite:///{tmp / 't.db'}"
+    assert CliRunner().invoke(main, ["--db-url", url, "init"]).exit_code == 0
     result = CliRunner().invoke(main, ["--db-url", url, "import", "cases", str(csv)])
     assert result.exit_code == 0, result.output
     assert "quarantined 0" in result.output
@@ -202,6 +213,7 @@ def test_stored_areas_are_the_universe(city, tmp_path: Path) -> None:
     area.to_file(tmp_path / "district.geojson", driver="GeoJSON")
     url = f"sqlite:///{tmp_path / 'areas.db'}"
     for args in (
+        ["init"],
         ["import", "areas", str(tmp_path / "district.geojson"), "--level", "district"],
         ["import", "cases", str(csv)],
     ):
@@ -216,6 +228,12 @@ def test_stored_areas_are_the_universe(city, tmp_path: Path) -> None:
 
 
 def test_empty_database_is_a_clear_error(tmp_path: Path) -> None:
+    # a store without the schema: migrations run only in ``gridpatrol init``
     result = _run(f"sqlite:///{tmp_path / 'empty.db'}", "recurring")
+    assert result.exit_code == 1
+    assert "run `gridpatrol init`" in result.output
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    assert _run(url, "init").exit_code == 0
+    result = _run(url, "recurring")
     assert result.exit_code == 1
     assert "empty selection" in result.output

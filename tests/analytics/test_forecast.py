@@ -25,6 +25,7 @@ from analytics.forecast import (
     forecast_cells,
     make_model,
 )
+from cases.calendar import WorkingCalendar
 from grid.cells import grid_disk, latlng_to_cells
 
 CENTRE = (32.0, 120.86)
@@ -370,9 +371,11 @@ def test_boston_learned_model_does_not_lose_to_the_best_baseline(tmp_path: Path)
 
     universe = universe_from_cases(cases, 8, k=1)
     first, last, cases = complete_range(cases, "week", "America/New_York")
+    us = WorkingCalendar(timezone="America/New_York", country="none")  # no US holiday table ships
     cube = build_cube(
-        cases, universe, period="week", timezone="America/New_York", start=first, end=last, by_category=True
-    )
+        cases, universe, period="week", timezone="America/New_York", start=first, end=last, by_category=True,
+        calendar=us,
+    )  # fmt: skip
     assert cube.n_flagged > 1000  # the City Hall default point is left out
     names = ["baseline_last", "baseline_ma4", "baseline_mean", "baseline_kde", "ensemble"]
     summary = summarise(backtest(cube, names, n_origins=6)).set_index("model")

@@ -22,6 +22,7 @@ from analytics.kpi import (
     Deduction,
     Scoring,
     attach_areas,
+    attach_areas_from_polygons,
     attach_inspectors,
     case_flags,
     department_scores,
@@ -320,7 +321,7 @@ def test_cli_kpi_from_a_file_and_from_the_database(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
-    assert table["department"].tolist() == ["城管", "环卫"]
+    assert sorted(table["department"]) == ["城管", "环卫"]  # ranked by score
     assert table[["should_close", "closed", "closed_on_time"]].sum().tolist() == [972, 911, 737]
     assert set(RATE_COLUMNS) <= set(table.columns)
     assert {"score", "grade"} <= set(table.columns)
@@ -362,4 +363,38 @@ def test_cli_kpi_from_a_file_and_from_the_database(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     none = CliRunner().invoke(main, ["--db-url", url, "kpi", "--by", "district"])
     assert none.exit_code == 1
-    assert "needs --cells FILE or district areas" in none.output
+    assert "need a cells file or district areas" in none.output
+
+
+def test_areas_from_polygons_join_on_cell() -> None:
+    """Cases with a cell get the area of their cell (the cells-table rule); only cell-less ones are placed
+    by point-in-polygon."""
+    import geopandas as gpd
+    import shapely
+
+    from grid.build import cells_from_polygons
+    from grid.cells import latlng_to_cells
+
+    west, east = shapely.box(120.85, 32.0, 120.86, 32.01), shapely.box(120.86, 32.0, 120.87, 32.01)
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["D1", "D2", "S1"], "level": ["district", "district", "subdistrict"]},
+        geometry=[west, east, west],
+        crs="EPSG:4326",
+    )
+    lat = np.array([32.005, 32.005, 32.002, 32.008])
+    lon = np.array([120.852, 120.868, 120.8599, 120.855])
+    cell = pd.array(latlng_to_cells(lat, lon, 10), dtype="Int64")
+    cell[3] = pd.NA  # no cell: point-in-polygon
+    cases = pd.DataFrame({"case_id": list("abcd"), "lat": lat, "lon": lon, "cell": cell})
+    out = attach_areas_from_polygons(cases, areas)
+    table = attach_areas(cases.iloc[:3], cells_from_polygons(areas, res=10))
+    assert out["district"].iloc[:3].tolist() == table["district"].tolist()
+    assert out["subdistrict"].iloc[:3].astype(object).fillna("-").tolist() == (
+        table["subdistrict"].astype(object).fillna("-").tolist()
+    )
+    assert out["district"].tolist()[:2] == ["D1", "D2"]
+    assert out["district"].iloc[3] == "D1"  # no cell: its point is in D1
+    assert out["subdistrict"].iloc[3] == "S1"
+    assert pd.isna(out["subdistrict"].iloc[1])
+    no_cells = attach_areas_from_polygons(cases.drop(columns="cell"), areas)
+    assert no_cells["district"].tolist() == ["D1", "D2", "D1", "D1"]

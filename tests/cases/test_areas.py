@@ -23,7 +23,7 @@ from cases.models import Area, ImportBatch, QuarantineRow
 from cases.report import QUARANTINE_COLUMNS
 from grid import areas as grid_areas
 from grid.coords import wgs84_to_gcj02
-from tests.conftest import SHARED_DATASETS
+from tests.conftest import SHARED_DATASETS, migrated_sqlite
 
 NANTONG_DIR = SHARED_DATASETS / "nantong_admin"
 NANTONG_2021 = NANTONG_DIR / "nantong_320600_districts_datav2021.json"
@@ -68,7 +68,7 @@ def test_quarantine_columns_match_the_report() -> None:
 @pytest.mark.shared_data
 def test_nantong_2021_import_via_cli_is_wgs84_and_idempotent(tmp_path: Path) -> None:
     path = _nantong_2021()
-    db_url = f"sqlite:///{tmp_path / 'gp.db'}"
+    db_url = migrated_sqlite(tmp_path / "gp.db")
     first = _import_cli(db_url, path)
     assert first.exit_code == 0, first.output
     assert "read 7, imported 7, duplicates 0, quarantined 0" in first.output
@@ -196,7 +196,7 @@ def test_unreadable_file_raises_import_read_error(tmp_path: Path, sqlite_engine:
     garbage.write_text("not a geojson", encoding="utf-8")
     with pytest.raises(ImportReadError, match=r"garbage\.geojson"):
         import_areas(garbage, sqlite_engine, level="district")
-    result = _import_cli(f"sqlite:///{tmp_path / 'cli.db'}", garbage)
+    result = _import_cli(migrated_sqlite(tmp_path / "cli.db"), garbage)
     assert result.exit_code == 2
     assert "cannot read" in result.output
 

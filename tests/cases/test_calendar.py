@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from cases.calendar import WorkingCalendar, add_working_time, working_time_between
+from analytics._features import holiday_days
+from cases.calendar import WorkingCalendar, add_working_time, working_calendar, working_time_between
 from cases.deadlines import DeadlineRule, DeadlineTable, deadlines_for, load_deadline_table
+from grid.config import DEFAULT_TIMEZONE, CalendarConfig, CityConfig, load_city_config
 
 TZ = "Asia/Shanghai"
 
@@ -132,3 +135,94 @@ def test_load_table_from_csv_and_toml(tmp_path) -> None:
     assert table.rule_for("06001", "normal").limit == 15  # defaults kept
     with pytest.raises(ValueError, match="unit"):
         DeadlineRule("06010", "normal", 1, "weeks")
+
+
+# ---- the city's calendar (grid.config → cases.calendar.working_calendar) ---------------------------------
+
+
+def _city(**calendar: object) -> CityConfig:
+    return CityConfig(calendar=CalendarConfig(**calendar))
+
+
+def test_city_calendar_cn_is_the_default_calendar() -> None:
+    cal = working_calendar(CityConfig())
+    assert cal.timezone == DEFAULT_TIMEZONE
+    assert not cal.is_workday(dt.date(2025, 10, 1))  # National Day
+    assert cal.is_workday(dt.date(2025, 10, 11))  # Saturday make-up day
+    assert cal.hours_per_day == 8
+    assert working_calendar(CityConfig()).is_workday(dt.date(2025, 10, 11))
+
+
+def test_country_none_is_monday_to_friday() -> None:
+    cal = working_calendar(_city(country="none"))
+    assert cal.is_workday(dt.date(2025, 10, 1))  # a Wednesday: no statutory holidays
+    assert not cal.is_workday(dt.date(2025, 10, 11))  # a Saturday: no make-up days
+    assert len(cal.workdays(dt.date(2025, 9, 29), dt.date(2025, 10, 12))) == 10
+
+
+def test_extra_holiday_makes_a_weekday_non_working() -> None:
+    day = dt.date(2025, 3, 12)  # a Wednesday
+    assert working_calendar(CityConfig()).is_workday(day)
+    for country in ("CN", "none"):
+        cal = working_calendar(_city(country=country, extra_holidays=(day,)))
+        assert not cal.is_workday(day)
+        # 4 working hours from Tuesday 16:30 skip the whole Wednesday
+        start = pd.Series(pd.to_datetime(["2025-03-11 16:30"]).tz_localize(TZ).tz_convert("UTC"))
+        assert as_local(cal.add_working_time(start, 4)) == ["2025-03-13 11:00"]
+
+
+def test_make_up_day_makes_a_saturday_working() -> None:
+    day = dt.date(2025, 3, 15)  # a Saturday
+    for country in ("CN", "none"):
+        assert not working_calendar(_city(country=country)).is_workday(day)
+        cal = working_calendar(_city(country=country, extra_workdays=(day,)))
+        assert cal.is_workday(day)
+        start = pd.Series(pd.to_datetime(["2025-03-14 16:30"]).tz_localize(TZ).tz_convert("UTC"))
+        assert as_local(cal.add_working_time(start, 4)) == ["2025-03-15 11:00"]
+
+
+def test_city_calendar_periods_and_zone_from_config() -> None:
+    config = CityConfig(
+        timezone="Europe/Berlin",
+        calendar=CalendarConfig(country="none", working_periods=(("09:00", "17:00"),)),
+    )
+    cal = working_calendar(config)
+    assert cal.timezone == "Europe/Berlin"
+    assert cal.hours_per_day == 8
+    start = pd.Timestamp("2025-03-14 16:00", tz="Europe/Berlin")  # a Friday
+    assert cal.add_working_time(start, 2).tz_convert("Europe/Berlin") == pd.Timestamp(
+        "2025-03-17 10:00", tz="Europe/Berlin"
+    )
+
+
+def test_city_calendar_from_the_configuration_file(tmp_path, monkeypatch) -> None:
+    for key in ("TIMEZONE", "CALENDAR_COUNTRY", "CALENDAR_EXTRA_HOLIDAYS", "CALENDAR_EXTRA_WORKDAYS"):
+        monkeypatch.delenv(f"GRIDPATROL_{key}", raising=False)
+    file = tmp_path / "gridpatrol.toml"
+    file.write_text(
+        '[calendar]\ncountry = "none"\nextra_holidays = [2025-03-12]\nextra_workdays = ["2025-03-15"]\n',
+        encoding="utf-8",
+    )
+    cal = working_calendar(load_city_config(file))
+    assert not cal.is_workday(dt.date(2025, 3, 12))
+    assert cal.is_workday(dt.date(2025, 3, 15))
+    monkeypatch.setenv("GRIDPATROL_CALENDAR_EXTRA_HOLIDAYS", "2025-03-13")
+    cal = working_calendar(load_city_config(file))
+    assert cal.is_workday(dt.date(2025, 3, 12))
+    assert not cal.is_workday(dt.date(2025, 3, 13))
+
+
+def test_features_honour_the_city_calendar() -> None:
+    weeks = pd.period_range("2025-03-10", periods=3, freq="W-SUN")  # 10–16, 17–23, 24–30 March
+    assert holiday_days(weeks).tolist() == [0, 0, 0]
+    extra = working_calendar(_city(extra_holidays=(dt.date(2025, 3, 19), dt.date(2025, 3, 22))))
+    # the Saturday (22 March) is no weekday: only Wednesday 19 March counts
+    assert holiday_days(weeks, calendar=extra).tolist() == [0, 1, 0]
+    national_day = pd.period_range("2025-09-29", periods=2, freq="W-SUN")
+    assert holiday_days(national_day).tolist() == [3, 3]  # 1–3 Oct, 6–8 Oct
+    none = working_calendar(_city(country="none"))
+    assert holiday_days(national_day, calendar=none).tolist() == [0, 0]
+    # outside the country table's years: no holidays and no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert holiday_days(pd.period_range("2031-01-06", periods=1, freq="W-SUN")).tolist() == [0]

@@ -18,7 +18,7 @@ from app.cli import main
 from cases.db import make_engine
 from cases.importing import SUSPICIOUS_CLUSTER
 from cases.models import Case, QuarantineRow
-from tests.conftest import SHARED_DATASETS
+from tests.conftest import SHARED_DATASETS, migrated_sqlite
 
 BOSTON = SHARED_DATASETS / "boston311_2015"
 BOSTON_CSV = BOSTON / "boston311_2015.csv.gz"
@@ -28,7 +28,7 @@ BOSTON_CSV = BOSTON / "boston311_2015.csv.gz"
 def test_boston_import_via_cli(tmp_path: Path) -> None:
     if not BOSTON_CSV.exists():
         pytest.skip(f"Boston 311 extract not found at {BOSTON_CSV.resolve()} (../shared/datasets is absent)")
-    url = f"sqlite:///{tmp_path / 'boston.db'}"
+    url = migrated_sqlite(tmp_path / "boston.db")
     args = ["--db-url", url, "import", "cases", str(BOSTON_CSV), "--mapping", "boston311"]
     args += ["--quarantine-out", str(tmp_path / "q.csv")]
     first = CliRunner().invoke(main, args)  # ~15 s of CPU on a slow laptop core

@@ -18,6 +18,7 @@ from cases.importing import ImportReadError, import_cases
 from cases.mapping import Mapping, load_mapping
 from cases.models import Case
 from cases.readers import iter_chunks, open_table
+from tests.conftest import migrated_sqlite
 
 CHINESE = {
     "department": "市容环境",
@@ -204,7 +205,7 @@ def test_cli_exits_2_on_an_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "image.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
     result = CliRunner().invoke(
-        main, ["--db-url", f"sqlite:///{tmp_path / 't.db'}", "import", "cases", str(path)]
+        main, ["--db-url", migrated_sqlite(tmp_path / "t.db"), "import", "cases", str(path)]
     )
     assert result.exit_code == 2
     assert "cannot read" in result.output
@@ -216,7 +217,7 @@ def test_cli_imports_and_writes_the_quarantine(tmp_path: Path) -> None:
     out = tmp_path / "q.csv"
     args = [
         "--db-url",
-        f"sqlite:///{tmp_path / 't.db'}",
+        migrated_sqlite(tmp_path / "t.db"),
         "import",
         "cases",
         str(path),

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from cases.mapping import CASE_FIELDS, Mapping, MappingError, apply_mapping, load_mapping, shipped_mappings
+from tests.conftest import migrated_sqlite
 
 
 def _toml(tmp_path: Path, text: str) -> Path:
@@ -139,7 +140,7 @@ def test_cli_reports_a_bad_mapping_without_a_traceback(tmp_path) -> None:
     bad.write_text('[columns]\nnot_a_field = "X"\n', encoding="utf-8")
     data = tmp_path / "cases.csv"
     data.write_text("case_id\n1\n", encoding="utf-8")
-    url = f"sqlite:///{tmp_path / 't.db'}"
+    url = migrated_sqlite(tmp_path / "t.db")
     for kind in ("cases", "inspectors", "assignments"):
         result = CliRunner().invoke(main, ["--db-url", url, "import", kind, str(data), "--mapping", str(bad)])
         assert result.exit_code == 2, result.output

@@ -14,6 +14,7 @@ from app.cli import main
 from cases.models import Assignment, ImportBatch, Inspector
 from cases.people import import_assignments, import_inspectors
 from grid.cells import cells_to_strings, latlng_to_cells
+from tests.conftest import migrated_sqlite
 
 CELL = int(latlng_to_cells(32.015, 120.864, 10))
 CELL_HEX = str(cells_to_strings([CELL])[0])
@@ -98,7 +99,7 @@ def test_assignments(tmp_path: Path, store_engine: Engine) -> None:
 
 
 def test_people_cli(tmp_path: Path) -> None:
-    db = ["--db-url", f"sqlite:///{tmp_path / 't.db'}"]
+    db = ["--db-url", migrated_sqlite(tmp_path / "t.db")]
     inspectors = _write(tmp_path / "inspectors.csv", INSPECTORS)
     assignments = _write(tmp_path / "a.csv", f"inspector_id,cell,valid_from\nI1,{CELL_HEX},2024-01-01\n")
     runner = CliRunner()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.cli import main
 from cases.areas import load_areas
 from cases.models import Area
+from tests.conftest import migrated_sqlite
 
 
 def _square(lon: float, lat: float, d: float = 0.001) -> dict:
@@ -36,7 +37,7 @@ def _write(path: Path, codes: list[object]) -> Path:
 
 
 def test_unit_grids_import_with_code_checks(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'u.db'}"
+    url = migrated_sqlite(tmp_path / "u.db")
     good15, good14 = "320613001002003", "32061300100204"
     src = _write(tmp_path / "ug.geojson", [good15, good14, "3206130010020", "320613000002001", good15])
     runner = CliRunner()

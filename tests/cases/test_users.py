@@ -20,6 +20,7 @@ from cases.users import (
     list_users,
     mask_phone,
 )
+from tests.conftest import migrated_sqlite
 
 
 def test_passwords_are_stored_hashed(store_engine: Engine) -> None:
@@ -31,6 +32,29 @@ def test_passwords_are_stored_hashed(store_engine: Engine) -> None:
     assert authenticate(store_engine, "planner1", "correct horse").ok
     result = authenticate(store_engine, "planner1", "wrong password")
     assert (result.ok, result.reason) == (False, "unknown_user_or_password")
+
+
+def test_deactivate_role_change_and_reset_read_back_by_id(store_engine: Engine) -> None:
+    from cases import repository_people
+    from cases.users import get_user, reset_password, set_active, set_role
+
+    create_user(store_engine, "desk1", "operator", password="s3cret-pass")
+    user_id = authenticate(store_engine, "desk1", "s3cret-pass").user_id
+    assert user_id is not None
+    set_role(store_engine, "desk1", "department", department="D-HW")
+    assert (get_user(store_engine, user_id).role, get_user(store_engine, user_id).department) == (
+        "department",
+        "D-HW",
+    )
+    set_active(store_engine, "desk1", False)
+    assert get_user(store_engine, user_id) is None
+    assert authenticate(store_engine, "desk1", "s3cret-pass").reason == "inactive"
+    assert not repository_people.users_frame(store_engine)["active"].iloc[0]
+    set_active(store_engine, "desk1", True)
+    new = reset_password(store_engine, "desk1")
+    assert authenticate(store_engine, "desk1", new).ok
+    with pytest.raises(UserError):
+        set_role(store_engine, "nobody", "planner")
 
 
 def test_unknown_user_gets_the_same_answer_as_a_wrong_password(store_engine: Engine) -> None:
@@ -109,7 +133,7 @@ def test_phone_masking(phone: str | None, role: str, expected: str | None) -> No
 
 
 def test_cli_users_add_and_list(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'u.db'}"
+    url = migrated_sqlite(tmp_path / "u.db")
     runner = CliRunner()
     added = runner.invoke(main, ["--db-url", url, "users", "add", "chief", "--role", "manager"])
     assert added.exit_code == 0, added.output
@@ -126,7 +150,7 @@ def test_cli_users_add_and_list(tmp_path) -> None:
 
 
 def test_demo_users_one_per_role_created_once(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'd.db'}"
+    url = migrated_sqlite(tmp_path / "d.db")
     out = tmp_path / "demo-users.txt"
     runner = CliRunner()
     first = runner.invoke(main, ["--db-url", url, "users", "demo", "--out", str(out)])

@@ -24,6 +24,7 @@ def test_import_tracks_then_coverage(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("GRIDPATROL_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("GRIDPATROL_DB_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
     runner = CliRunner()
+    assert runner.invoke(main, ["init"]).exit_code == 0  # reports read the store: only init migrates it
     first = runner.invoke(main, ["import", "tracks", str(gpx), "--inspector", "R1"])
     assert first.exit_code == 0, first.output
     assert "stored 205 new, 1 already stored" in first.output  # the file repeats one time stamp
