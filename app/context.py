@@ -67,15 +67,20 @@ def _first_chart() -> None:
 
 @st.cache_resource
 def warm_up() -> threading.Thread:
-    """Start (once per server process) a daemon thread that imports :data:`WARM_FIRST`, reads the cases
-    (:func:`case_frame`), loads the compiled numba kernels (one small Gi*) and imports :data:`WARM_LATER`,
-    so the first planner page does not pay for them."""
+    """Start (once per server process) a daemon thread that imports :data:`WARM_FIRST`, fills the service
+    layer's read cache (the cases and the areas' cells: :func:`services.study.warm_up`), loads the compiled
+    numba kernels (one small Gi*) and imports :data:`WARM_LATER`, so the first planner page pays for none."""
 
     def run() -> None:
         for name in WARM_FIRST:
             importlib.import_module(name)
         with contextlib.suppress(Exception):  # a missing or broken database is reported by the pages
-            _first_hotspots(case_frame(db_key()))
+            from services.study import load_cases
+            from services.study import warm_up as warm_study
+
+            ctx = ServiceContext(engine=engine(), config=city_config(), data_dir=data_dir())
+            warm_study(ctx)
+            _first_hotspots(load_cases(ctx))
         for name in WARM_LATER:
             importlib.import_module(name)
         _first_chart()
@@ -95,20 +100,6 @@ def _engine_for(url: str) -> Engine:
 def engine() -> Engine:
     """The (cached, thread-safe) SQLAlchemy engine of the configured database."""
     return _engine_for(database_url())
-
-
-@st.cache_resource(ttl=300, max_entries=4)
-def case_frame(key: str) -> pd.DataFrame:
-    """The located cases of the database ``key`` (:func:`cases.store.load_case_frame`), cached 5 min.
-
-    One shared frame per server (``cache_resource``: no copy per rerun; a year of cases is ~15 MB to
-    unpickle on every call otherwise). Read-only by contract: pages filter it into new frames, never
-    assign into it.
-    """
-    del key  # the cache key: one entry per database
-    from cases.store import load_case_frame
-
-    return load_case_frame(engine())
 
 
 def db_key() -> str:

@@ -5,6 +5,21 @@ asks) and a typed request (a frozen dataclass of filters and options), checks th
 a result object with ``.to_frame()``. The CLI, the Streamlit pages and the HTTP API parse input, call one
 function here and draw or write the result, so the same request gives the same answer everywhere. No SQL
 lives here either: reads go through :mod:`cases.repository`, writes through the ``cases`` write paths.
+
+=====================  ======================================================================================
+module                 operations
+=====================  ======================================================================================
+``study``              the filters, the study area (the one place the cell universe is decided), cell history
+``analysis``           ``hotspots``, ``recurring``, ``emerging``
+``forecasting``        ``forecast``, ``backtest``
+``coverage``           ``coverage_report``, ``neglect``, ``effectiveness``
+``deployment``         ``beats_plan``, ``staffing``, ``route``
+``field``              an inspector's grid: ``field_view``, ``record_action``, ``report_problem``
+``cases``              every lifecycle action (``register``, ``dispatch`` … ``close``), role-checked
+``kpi``                ``kpi_table``, ``dashboard``
+``users``              ``authenticate``, ``create_user``, ``deactivate_user``, ``change_role`` …
+``imports``            ``import_file`` (cases, inspectors, assignments, areas, unit grids), ``import_tracks``
+=====================  ======================================================================================
 """
 
 from services.context import ServiceContext, open_context

@@ -156,7 +156,7 @@ def test_quiet_cells_become_a_background_of_parents_and_the_counts_add_up() -> N
 
 
 def test_download_polygons_are_added_to_plain_tables_only() -> None:
-    from app.views._shared import with_polygons
+    from app.cell_maps import with_polygons
 
     cells = np.array(sorted(h3.str_to_int(c) for c in h3.grid_disk(h3.int_to_str(CENTRE), 1)), np.int64)
     # rows in another order than the cells' and a non-default index: polygons must follow each row's cell
