@@ -1,37 +1,8 @@
 """Forecasting next period's problem cells: baselines, a learned Poisson model and one function for callers.
 
-Every forecaster follows a scikit-learn-like protocol on the case cube (:class:`analytics.cube.CaseCube`):
-``fit(cube, until=t, horizon=h)`` learns from the periods ``[0, t)`` only and ``predict()`` returns the
-expected number of cases per cell (shape ``(n_cells,)``, cube order) in period ``t + h - 1``. Nothing at or
-after ``t`` is read, which is what makes the rolling-origin backtest (:mod:`analytics.evaluation`) honest.
-
-Models (names as in the backtest table):
-
-``baseline_last``
-    The count of the last observed period.
-``baseline_ma4``
-    Mean of the last 4 periods (fewer when the history is shorter).
-``baseline_mean``
-    Long-run mean of the cell over the whole history.
-``baseline_kde``
-    Prospective hotspotting (Bowers, Johnson & Pease 2004; open_cp's ``ProspectiveHotSpot``) on the grid:
-    each past case adds ``1 / (1 + d)`` to the cells ``d <= 2`` grid steps away, weighted by ``1 / (1 + l)``
-    for a case ``l`` periods before the last one, over the last 8 periods; scaled so the city total equals
-    the mean total of those periods.
-``poisson_gbm``
-    Histogram gradient boosting with a Poisson loss (scikit-learn) on leak-free features per cell and
-    period (:func:`analytics._features.feature_matrix`): own lags 1–4 and moving means over 4–26 periods,
-    the long-run mean and its shrinkage toward the neighbourhood, ring-1 and ring-2 means of the same,
-    periods since the last case, share of active periods, the mix of the largest categories, the
-    persistence-weighted recent deviation of every category from the cell's own mean (how long a surplus
-    of that category has tended to last city-wide: a works site or a broken lamp keeps producing, a burst
-    of small ads does not), the city-wide trend and holiday days. Trained on the most recent periods of the
-    history (direct multi-step: the target is ``h`` periods after the features' origin).
-``ensemble``
-    The geometric blend ``mean^(1 - w) · gbm^w`` of the shrunk long-run mean and ``poisson_gbm``, rescaled
-    to the gbm's city total, with ``w`` chosen inside ``fit`` by an inner validation on the last 4
-    training periods (0, ¼, ½, ¾ or 1) — trees rank well where problems come and go, the long-run mean is
-    the most stable signal where they do not.
+The forecasters (``baseline_last``, ``baseline_ma4``, ``baseline_mean``, ``baseline_kde``, ``poisson_gbm``,
+``ensemble``), their scikit-learn-like protocol and the leak-free contract of ``fit(cube, until=t)`` are
+described in :mod:`analytics.forecast_models`.
 
 :func:`forecast_cells` is the one function route suggestion, deployment and effectiveness call;
 :func:`choose_model` picks a model by backtest. The estimators and their registry are
