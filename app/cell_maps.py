@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -29,7 +28,7 @@ from app.maps import (
     overview_layer,
     standalone_html,
 )
-from grid.cells import cells_to_polygons
+from grid.cells import with_cell_polygons as with_polygons
 
 
 def class_overview(
@@ -113,18 +112,6 @@ def show_map(m: folium.Map, *, key: str, height: int = 560) -> tuple[float, floa
     if not clicked:
         return None
     return display_to_wgs84(clicked["lat"], clicked["lng"], st.session_state.get("tiles", "osm"))
-
-
-def with_polygons(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    """``frame`` with its ``cell`` polygons (EPSG:4326) as geometry; a GeoDataFrame is returned as it is.
-
-    The planner pages cache and draw plain frames (deck.gl draws cells from their ids): polygons are built
-    only for a download.
-    """
-    if isinstance(frame, gpd.GeoDataFrame):
-        return frame
-    polygons = cells_to_polygons(frame["cell"].to_numpy(dtype=np.int64))
-    return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=polygons.geometry.to_numpy(), crs=4326)
 
 
 def downloads(

@@ -17,6 +17,7 @@ import pandas as pd
 
 from app.maps import base_map, cells_layer, fit_to, points_layer
 from grid.cells import cells_to_polygons, cells_to_strings
+from grid.cells import with_cell_polygons as with_polygons
 
 #: under-patrolled red, balanced grey, over-patrolled blue, nothing expected nor patrolled white
 GAP_COLOURS = {"under": "#d7301f", "balanced": "#bdbdbd", "over": "#2b8cbe", "idle": "#ffffff"}
@@ -28,13 +29,6 @@ BEAT_COLOURS = np.array(
 COVERAGE_PALETTE = np.array(["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"])
 #: Where an empty map is centred (the demo city).
 EMPTY_CENTRE = (32.0, 120.86)
-
-
-def with_polygons(table: pd.DataFrame) -> gpd.GeoDataFrame:
-    """``table`` (with ``cell``) joined to its cell polygons (EPSG:4326), ``cell`` kept."""
-    polygons = cells_to_polygons(table["cell"].to_numpy(dtype=np.int64)).drop(columns=["cell", "area_m2"])
-    plain = table.reset_index(drop=True)
-    return gpd.GeoDataFrame(plain, geometry=polygons.geometry.to_numpy(), crs=4326)
 
 
 def cells_map(

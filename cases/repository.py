@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cases.areas import load_areas
 from cases.models import Assignment, Case, Inspector
 from cases.store import CASE_COLUMNS, load_case_frame, table_counts
 
@@ -53,6 +53,14 @@ def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
 def cases_frame(engine: Engine, columns: tuple[str, ...] = CASE_COLUMNS) -> pd.DataFrame:
     """The located cases (``cell`` not null) with ``columns``: :func:`cases.store.load_case_frame`."""
     return load_case_frame(engine, columns)
+
+
+def load_areas(engine: Engine, level: str | None = None) -> Any:
+    """The stored areas as a GeoDataFrame (:func:`cases.areas.load_areas`; imported here on first use:
+    the area importer pulls in geopandas and the H3 kernels, ~1 s that a count or a login need not pay)."""
+    from cases.areas import load_areas as load
+
+    return load(engine, level)
 
 
 def _utc(values: pd.Series) -> pd.Series:

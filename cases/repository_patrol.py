@@ -19,10 +19,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cases.areas import load_areas
 from cases.lifecycle_frames import load_events
 from cases.models import Case, Inspector
-from cases.repository import ASSIGNMENT_COLUMNS, chunks
+from cases.repository import ASSIGNMENT_COLUMNS, chunks, load_areas
 from cases.store import CASE_COLUMNS, load_case_frame
 
 __all__ = [

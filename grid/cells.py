@@ -48,6 +48,7 @@ __all__ = [
     "is_valid_cells",
     "latlng_to_cells",
     "strings_to_cells",
+    "with_cell_polygons",
 ]
 
 Int64Array = npt.NDArray[np.int64]
@@ -370,6 +371,15 @@ def cells_to_polygons(cells: ArrayLike) -> gpd.GeoDataFrame:
     polygons = _pack_polygons(lat, lon, counts)
     frame = pd.DataFrame({CELL_COL_NAME: flat, GEOMETRY_COL_NAME: polygons, AREA_COL_NAME: area_m2})
     return gpd.GeoDataFrame(frame, geometry=GEOMETRY_COL_NAME, crs="EPSG:4326")
+
+
+def with_cell_polygons(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``frame`` (with an int64 ``cell`` column, kept) with its cells' polygons as geometry (EPSG:4326); a
+    GeoDataFrame is returned as it is. For writing a table as GeoJSON / GeoParquet."""
+    if isinstance(frame, gpd.GeoDataFrame):
+        return frame
+    polygons = cells_to_polygons(frame[CELL_COL_NAME].to_numpy(dtype=np.int64))
+    return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=polygons.geometry.to_numpy(), crs=4326)
 
 
 def _pack_polygons(lat: FloatArray, lon: FloatArray, counts: Int64Array) -> npt.NDArray[np.object_]:

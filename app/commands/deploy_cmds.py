@@ -152,7 +152,6 @@ def route_cmd(**opts: Any) -> None:
 
     Example: gridpatrol route --inspector NT0001 --date 2026-03-02 --budget 4h --out route.gpx
     """
-    from app.patrol_maps import route_map
     from services.deployment import RouteRequest, route
 
     out: Path = opts["out"]
@@ -173,6 +172,8 @@ def route_cmd(**opts: Any) -> None:
     )  # fmt: skip
     result = route(ctx, request)
     if suffix == ".html":
+        from app.patrol_maps import route_map
+
         write_html(
             route_map(result.route, tiles=opts["tiles"] or ctx.config.tiles, timezone=ctx.timezone), out
         )
@@ -224,7 +225,7 @@ def beats_cmd(**opts: Any) -> None:
 
     Example: gridpatrol beats --district 320613 --inspectors 49 --out beats.geojson
     """
-    from app.patrol_maps import beats_map, with_polygons
+    from grid.cells import with_cell_polygons
     from services.deployment import BeatsRequest, beats_plan
 
     out: Path = opts["out"]
@@ -249,9 +250,11 @@ def beats_cmd(**opts: Any) -> None:
         frame.to_csv(out, index=False)
     elif suffix == ".html":
         tooltip = {"h3": "H3", "beat": "beat", "workload_min": "min/week"}
+        from app.patrol_maps import beats_map
+
         write_html(beats_map(frame, tooltip, tiles=opts["tiles"] or ctx.config.tiles), out)
     else:
-        gdf = with_polygons(frame).drop(columns="cell")
+        gdf = with_cell_polygons(frame).drop(columns="cell")
         if suffix == ".geojson":
             out.write_text(gdf.to_json(drop_id=True), encoding="utf-8")
         else:

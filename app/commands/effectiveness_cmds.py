@@ -129,9 +129,6 @@ def effectiveness_cmd(
 def _write_gap(gap: Any, path: Path, tiles: str) -> None:
     import numpy as np
 
-    from app.commands.deploy_cmds import write_html
-    from app.patrol_maps import gap_map
-
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -141,7 +138,10 @@ def _write_gap(gap: Any, path: Path, tiles: str) -> None:
     elif suffix == ".geojson":
         finite = gap["minutes_per_expected"].where(np.isfinite(gap["minutes_per_expected"]))
         gap.assign(cell=gap["h3"], minutes_per_expected=finite).to_file(path, driver="GeoJSON")
-    else:
+    else:  # the map builders need folium (the [web] extra): imported only here
+        from app.commands.deploy_cmds import write_html
+        from app.patrol_maps import gap_map
+
         tooltip = {"h3": "H3", "expected": "expected problems", "patrol_minutes": "patrol minutes",
                    "gap": "gap (points of share)", "status": "status"}  # fmt: skip
         write_html(gap_map(gap, tooltip, tiles=tiles), path)

@@ -88,14 +88,21 @@ def _out_suffix(out: Path, suffixes: tuple[str, ...]) -> str:
     return suffix
 
 
+def _maps() -> Any:
+    """The map builders (folium: the ``[web]`` extra), imported only for an HTML output."""
+    from app import patrol_maps
+
+    return patrol_maps
+
+
 def _write_cells(frame: Any, out: Path, suffix: str, html: Any) -> None:
     """``frame`` (with ``cell``) as CSV, GeoParquet with the cell polygons, or the map ``html()``."""
-    from app.patrol_maps import with_polygons
+    from grid.cells import with_cell_polygons
 
     if suffix == ".csv":
         frame.to_csv(out, index=False)
     elif suffix == ".parquet":
-        with_polygons(frame).to_parquet(out)
+        with_cell_polygons(frame).to_parquet(out)
     else:
         from app.commands.deploy_cmds import write_html
 
@@ -156,7 +163,6 @@ def coverage_cmd(
     Example: gridpatrol coverage --from 2026-03-01 --to 2026-03-07 --out coverage.html
     """
     from app.commands.deploy_cmds import command_context
-    from app.patrol_maps import coverage_map, neglect_map
     from services.coverage import CoverageRequest, coverage_report
 
     suffix = _out_suffix(out, (".csv", ".parquet") if by == "inspector" else (".csv", ".parquet", ".html"))
@@ -177,14 +183,14 @@ def coverage_cmd(
     elif by == "neglect":
         table = result.to_frame("neglect")
         tooltip = {"h3": "H3", "inspector_id": "inspector", "days_since_visit": "days since visit"}
-        _write_cells(table, out, suffix, lambda: neglect_map(table, tooltip, tiles=tiles))
+        _write_cells(table, out, suffix, lambda: _maps().neglect_map(table, tooltip, tiles=tiles))
         click.echo(
             f"wrote {len(table):,} assigned cells to {out}: {int(table['neglected'].sum()):,} not entered "
             f"for {result.never_days} days"
         )
     else:
         summary = result.to_frame("cells")
-        _write_cells(summary, out, suffix, lambda: coverage_map(summary, tiles=tiles))
+        _write_cells(summary, out, suffix, lambda: _maps().coverage_map(summary, tiles=tiles))
         click.echo(f"wrote {len(summary):,} cells ({summary['minutes'].sum():,.0f} patrol minutes) to {out}")
 
 
@@ -225,7 +231,6 @@ def neglect_cmd(
     Example: gridpatrol neglect --as-of 2026-03-07 --never-days 7 --out neglected.csv
     """
     from app.commands.deploy_cmds import command_context
-    from app.patrol_maps import neglect_map
     from services.coverage import NeglectRequest, neglect
 
     suffix = _out_suffix(out, (".csv", ".parquet", ".html"))
@@ -236,7 +241,8 @@ def neglect_cmd(
     result = neglect(ctx, request)
     table = result.to_frame()
     tooltip = {"h3": "H3", "inspector_id": "inspector", "days_since_visit": "days since visit"}
-    _write_cells(table, out, suffix, lambda: neglect_map(table, tooltip, tiles=tiles or ctx.config.tiles))
+    tiles = tiles or ctx.config.tiles
+    _write_cells(table, out, suffix, lambda: _maps().neglect_map(table, tooltip, tiles=tiles))
     click.echo(
         f"wrote {len(table):,} assigned cells to {out}: {int(table['neglected'].sum()):,} not entered for "
         f"{result.never_days} days" + ("" if result.tracks_found else " (no patrol tracks found)")
