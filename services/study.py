@@ -83,7 +83,8 @@ class StudyArea:
 
 @dataclasses.dataclass(frozen=True)
 class CubeSummary:
-    """What went into a cube: counted, outside the universe, flagged, and its periods (city zone)."""
+    """What went into a cube: counted, outside the universe, flagged, its periods (city zone), and the
+    selected cases without a location (counted in KPIs and workflow, not mapped)."""
 
     n_cases: int
     n_outside: int
@@ -91,19 +92,52 @@ class CubeSummary:
     period: str
     periods: tuple[str, ...]
     timezone: str
+    n_unlocated: int = 0
 
     def describe(self) -> str:
-        return (
+        line = (
             f"{self.n_cases:,} case(s) × {len(self.periods)} {self.period}(s) ({self.periods[0]} … "
             f"{self.periods[-1]}, {self.timezone}); {self.n_outside:,} outside the universe, "
             f"{self.n_flagged:,} on a suspicious location cluster excluded"
         )
+        if self.n_unlocated:
+            line += f"; {self.n_unlocated:,} case(s) without a location not mapped"
+        return line
 
 
 def summary_of(cube: CaseCube) -> CubeSummary:
     """The :class:`CubeSummary` of ``cube``."""
     labels = tuple(str(p) for p in cube.periods)
-    return CubeSummary(cube.n_cases, cube.n_outside, cube.n_flagged, cube.period, labels, cube.timezone)
+    return CubeSummary(
+        cube.n_cases, cube.n_outside, cube.n_flagged, cube.period, labels, cube.timezone, cube.n_unlocated
+    )
+
+
+def unlocated_count(ctx: ServiceContext, filters: AnalysisFilters, cases: pd.DataFrame | None = None) -> int:
+    """Cases without a location (no cell) selected by ``filters``' categories, sources and local days:
+    the store's, or those of ``cases`` (a frame with ``cell``, ``source``, ``category_code``,
+    ``reported_at``) when given."""
+    if cases is not None:
+        frame = cases.loc[cases["cell"].isna().to_numpy()]
+    else:
+        frame = _cached_read(("unlocated", *_store_key(ctx)), lambda: repository.unlocated_cases(ctx.engine))
+    if frame.empty:
+        return 0
+    keep = np.ones(len(frame), dtype=bool)
+    if filters.sources:
+        keep &= frame["source"].isin(list(filters.sources)).to_numpy()
+    if filters.categories:
+        codes = frame["category_code"].astype(str)
+        chosen = np.zeros(len(frame), dtype=bool)
+        for entry in filters.categories:
+            chosen |= codes.str.startswith(entry).to_numpy()
+        keep &= chosen
+    days = pd.to_datetime(frame["reported_at"], utc=True).dt.tz_convert(ctx.timezone).dt.date
+    if filters.start is not None:
+        keep &= (days >= filters.start).to_numpy()
+    if filters.end is not None:
+        keep &= (days <= filters.end).to_numpy()
+    return int(keep.sum())
 
 
 @functools.lru_cache(maxsize=1)
@@ -144,7 +178,8 @@ def load_cases(ctx: ServiceContext) -> pd.DataFrame:
 def warm_up(ctx: ServiceContext) -> None:
     """Read the cases and the areas' cells at the configured resolution into the read cache (what a
     server does in the background while the first planner logs in)."""
-    _area_cells(ctx, ctx.config.analysis.resolution)
+    for res in dict.fromkeys((ctx.config.analysis.resolution, *RESOLUTIONS)):  # the configured one first
+        _area_cells(ctx, res)
     load_cases(ctx)
 
 
@@ -157,7 +192,12 @@ def _area_cells(ctx: ServiceContext, res: int) -> tuple[np.ndarray, int]:
             return np.empty(0, dtype=np.int64), 0
         from grid.build import cells_from_polygons
 
-        return cells_from_polygons(areas, res=res)["cell"].to_numpy(dtype=np.int64), len(areas)
+        # The study area is the union of the areas: the top level present covers the levels under it
+        # (districts hold their subdistricts and communities), so only it is filled — a third of the work.
+        levels = [lv for lv in ("district", "subdistrict", "community") if (areas["level"] == lv).any()]
+        top = areas[areas["level"] == levels[0]] if levels else areas
+        cells = np.unique(cells_from_polygons(top, res=res)["cell"].to_numpy(dtype=np.int64))
+        return cells, len(areas)
 
     return _cached_read(("areas", int(res), *_store_key(ctx)), load)
 
@@ -177,20 +217,28 @@ def analysis_cube(
     ctx: ServiceContext, filters: AnalysisFilters, *, rings: int, by_category: bool = False
 ) -> tuple[CaseCube, StudyArea]:
     """The cell × period cube of the store's cases under ``filters`` (resolved) over the study area."""
+    from analytics._validate import EmptySelectionError
+
     cases = load_cases(ctx)
     universe, area = study_area(ctx, cases, filters.resolution, rings)
-    cube = build_cube(
-        cases,
-        universe,
-        period=filters.period,
-        timezone=ctx.timezone,
-        categories=list(filters.categories) or None,
-        category_table=category_table(),
-        by_category=by_category,
-        sources=list(filters.sources) or None,
-        start=filters.start,
-        end=filters.end,
-    )
+    try:
+        cube = build_cube(
+            cases,
+            universe,
+            period=filters.period,
+            timezone=ctx.timezone,
+            categories=list(filters.categories) or None,
+            category_table=category_table(),
+            by_category=by_category,
+            sources=list(filters.sources) or None,
+            start=filters.start,
+            end=filters.end,
+        )
+    except EmptySelectionError as exc:  # no case in the range, categories and sources chosen
+        raise ServiceError("empty_selection", str(exc)) from exc
+    except ValueError as exc:  # an unknown category or source
+        raise ServiceError("bad_request", str(exc), error=str(exc)) from exc
+    cube = dataclasses.replace(cube, n_unlocated=unlocated_count(ctx, filters))
     return cube, area
 
 
@@ -297,3 +345,27 @@ def cell_history(ctx: ServiceContext, request: CellHistoryRequest, *, limit: int
         rows = rows.sort_values("reported_at", ascending=False).head(limit).reset_index(drop=True)
     h3 = cells_to_strings(np.array([request.cell], dtype=np.int64))[0]
     return CellHistory(int(request.cell), h3, series, rows)
+
+
+@dataclasses.dataclass(frozen=True)
+class DisplayNames:
+    """Names for the codes a table shows: departments (id → name), areas (id → name; districts,
+    subdistricts, communities) and category codes (code → name)."""
+
+    departments: dict[str, str]
+    areas: dict[str, str]
+    categories: dict[str, str]
+
+
+def display_names(ctx: ServiceContext) -> DisplayNames:
+    """The store's department and area names and the category table's names (any signed-in role)."""
+    import sqlalchemy as sa
+
+    from cases.models import Area, Department
+
+    with ctx.engine.connect() as conn:
+        departments = dict(conn.execute(sa.select(Department.department_id, Department.name)).all())
+        areas = dict(conn.execute(sa.select(Area.area_id, Area.name)).all())
+    table = category_table()
+    categories = dict(zip(table["code"], table["name_zh"], strict=True)) if "name_zh" in table else {}
+    return DisplayNames(departments, areas, categories)
