@@ -1,6 +1,6 @@
 # GridPatrol: two commands set up everything on a fresh machine.
 #   make demo   install, initialise the database, generate and load the demo city if missing,
-#               serve the app on http://localhost:8501
+#               serve the app on http://localhost:8501 and the API on http://127.0.0.1:8000
 #   make test   install, run every test
 PYTHON ?= python3
 VENV := .venv
@@ -32,6 +32,16 @@ demo: install
 	$(BIN)/gridpatrol init
 	test -f data/geo/demo/manifest.json || $(BIN)/gridpatrol demo-data --out data/geo/demo
 	$(BIN)/gridpatrol users demo
+	@# the API beside the app: Ctrl-C stops both, and the API stops when the app ends
+	@$(BIN)/gridpatrol api --host 127.0.0.1 --port 8000 & api=$$!; \
+	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 120); do \
+	  kill -0 $$api 2>/dev/null || { echo "the API did not start (port 8000 in use?)"; exit 1; }; \
+	  $(BIN)/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/openapi.json', timeout=1)" \
+	    2>/dev/null && break; sleep 0.5; \
+	done; \
+	echo "app: http://localhost:8501"; \
+	echo "API: http://127.0.0.1:8000/open311/v2/discovery.json (docs: http://127.0.0.1:8000/docs)"; \
 	$(BIN)/streamlit run app/streamlit_app.py --server.port 8501 --server.headless true --browser.gatherUsageStats false
 
 test: install

@@ -69,7 +69,9 @@ class CaseCube:
         Cases on a suspicious location cluster (a default geocode), excluded.
     calendar : cases.calendar.WorkingCalendar or None
         The city's working calendar (holiday features of the forecasts); ``None``: the Chinese calendar in
-        ``timezone`` (:func:`cases.calendar.default_calendar`).
+        ``timezone`` (:func:`cases.calendar.default_calendar`).    n_unlocated : int
+        Selected cases without a location (``location_flag = "no_location"``, no cell): not mapped, not
+        in ``counts``; set by the caller that knows them (the store's reader leaves them out).
     """
 
     counts: npt.NDArray[np.int64]
@@ -83,6 +85,7 @@ class CaseCube:
     n_outside: int = 0
     n_flagged: int = 0
     calendar: WorkingCalendar | None = None
+    n_unlocated: int = 0
 
     @property
     def shape(self) -> tuple[int, int, int]:

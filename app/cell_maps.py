@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from app.hexmap import cell_deck, quiet_parents, show_cells
-from app.i18n import speaking, t
+from app.i18n import speaking, t, word
 from app.maps import (
     add_cells_with_overview,
     base_map,
@@ -80,6 +80,10 @@ def show_class_cells(
     fine, quiet = quiet_parents(shown, shown[column] == quiet_value, res)
     quiet = quiet.assign(**{column: quiet_value}) if quiet is not None else None
     tiles = st.session_state.get("tiles", "osm")
+    # the tooltip says the class in words; the fill keeps reading the code
+    words = f"{column}_words"
+    fine = fine.assign(**{words: fine[column].map(word)})
+    tooltip = {(words if key == column else key): text for key, text in tooltip.items()}
     deck = cell_deck(fine, fill=fill(fine), tooltip=tooltip, tiles=tiles, layer_id=layer_id, background=quiet)
     return show_cells(deck, key=f"{layer_id}-map", layer_id=layer_id)
 

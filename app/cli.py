@@ -13,9 +13,6 @@ from typing import Any
 
 import click
 
-CRS_CHOICE = click.Choice(["wgs84", "gcj02", "bd09"])
-
-
 #: Modules of the optional extras (``pip install 'gridpatrol[EXTRA]'``) → the extra that installs them.
 EXTRA_OF_MODULE = {
     "folium": "web",
@@ -128,8 +125,16 @@ def _finish_import(result: Any) -> None:
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if result.quarantine_file is not None:
-        reasons = ", ".join(f"{reason} {count}" for reason, count in report.reasons().items())
-        click.echo(f"quarantined rows written to {result.quarantine_file} ({reasons})", err=True)
+        if report.quarantined:
+            reasons = ", ".join(f"{reason} {count}" for reason, count in report.reasons().items())
+            click.echo(f"quarantined rows written to {result.quarantine_file} ({reasons})", err=True)
+        defects = getattr(report, "defect_reasons", None)
+        if defects is not None and len(report.defects):
+            listed = ", ".join(f"{what} {count}" for what, count in defects().items())
+            click.echo(
+                f"field defects (imported, field empty) written to {result.quarantine_file} ({listed})",
+                err=True,
+            )
     click.echo(report.summary())
 
 
@@ -174,6 +179,15 @@ MAPPING_OPTION = click.option(
     default=None,
     help="The city's category table (CSV with a `code` column): other categories are quarantined.",
 )
+@click.option(
+    "--strict",
+    "strict",
+    multiple=True,
+    metavar="REASON",
+    help="Quarantine rows with this field-level problem (closed_before_reported, unparseable_time, "
+    "unmapped_value, missing_field (a location) …, or `all`) instead of importing them with the field "
+    "empty; repeatable.",
+)
 @QUARANTINE_OPTION
 @click.pass_context
 def import_cases_cmd(
@@ -182,6 +196,7 @@ def import_cases_cmd(
     mapping: str | None,
     on_duplicate: str,
     categories: Path | None,
+    strict: tuple[str, ...],
     quarantine_out: Path | None,
 ) -> None:
     """Import cases from CSV (any encoding, .gz ok), Excel .xlsx or Open311 JSON.
@@ -195,6 +210,7 @@ def import_cases_cmd(
         mapping=mapping,
         on_duplicate=on_duplicate,
         categories=categories,
+        strict=strict,
         quarantine_out=quarantine_out,
     )
 
@@ -232,7 +248,10 @@ def import_assignments_cmd(
     help="Administrative level of the polygons in the file.",
 )
 @click.option(
-    "--crs", type=CRS_CHOICE, default="wgs84", show_default=True, help="Coordinate system of the file."
+    "--crs",
+    default="wgs84",
+    show_default=True,
+    help="Coordinate system of the file: wgs84, gcj02, bd09, an EPSG code (EPSG:4528) or a PROJ string.",
 )
 @click.option("--id-field", default=None, help="Column with the area code (default: adcode, code, id …).")
 @click.option("--name-field", default=None, help="Column with the area name (default: name …).")
@@ -251,7 +270,10 @@ def import_areas_cmd(ctx: click.Context, file: Path, **options: Any) -> None:
 @import_group.command(name="unitgrids")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--crs", type=CRS_CHOICE, default="wgs84", show_default=True, help="Coordinate system of the file."
+    "--crs",
+    default="wgs84",
+    show_default=True,
+    help="Coordinate system of the file: wgs84, gcj02, bd09, an EPSG code (EPSG:4528) or a PROJ string.",
 )
 @click.option(
     "--id-field", default=None, help="Column with the 14/15-digit unit-grid code (default: code …)."

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app.i18n import LANGUAGES, ROLE_LABELS, label, t
+from app.i18n import LANGUAGES, ROLE_LABELS, label, t, worded
 from app.maps import TILE_PROVIDERS, default_tiles
 from cases.db import database_url, make_engine, require_current_schema
 from grid.config import CityConfig, data_dir, load_city_config
@@ -185,7 +185,7 @@ def sidebar() -> None:
     )
     if "tiles" not in st.session_state:
         st.session_state["tiles"] = default_tiles()
-    st.sidebar.selectbox(t("tiles"), list(TILE_PROVIDERS), key="tiles")
+    st.sidebar.selectbox(t("tiles"), list(TILE_PROVIDERS), key="tiles", format_func=worded())
     user = current_user()
     if user is not None:
         st.sidebar.caption(t("signed_in_as", user=user.username, role=label(ROLE_LABELS, user.role or "")))

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app.i18n import t
+from app.i18n import language, t, worded
 from app.patrol_widgets import message, run
 from services.context import ServiceContext
 from services.deployment import RouteRequest, route
@@ -84,23 +84,57 @@ def route_section(inspector_id: str, day: dt.date) -> None:
     try:
         result = run(route, request)
     except ServiceError as exc:  # no history, no cells …: say it, no traceback
-        st.warning(t("action_failed", error=str(exc)))
+        st.warning(message(exc))
         return
     stops = result.to_frame()
+    stops["why"] = why_words(result.route.stops, ctx_timezone())
     totals = result.totals
     st.caption(
         t("route_totals", stops=len(stops), km=totals["distance_m"] / 1000, minutes=totals["duration_s"] / 60)
     )
-    st.dataframe(stops, hide_index=True, use_container_width=True)
+    from app.tables import show_table
+
+    show_table(stops, timezone=ctx_timezone())
     st.download_button("GPX", result.gpx_bytes(), f"route-{inspector_id}-{day}.gpx", "application/gpx+xml")
+
+
+def why_words(stops: pd.DataFrame, tz: str) -> list[str]:
+    """Why each stop is on the route, in the page's language (the route's own ``why`` is English)."""
+    rows = stops[stops["kind"] == "stop"]
+    said = []
+    for _, row in rows.iterrows():
+        parts = []
+        if row["n_verify"]:
+            parts.append(t("why_verify", n=int(row["n_verify"])))
+        if row["n_check"]:
+            parts.append(t("why_check", n=int(row["n_check"])))
+        if row["must_visit"] and pd.notna(row["deadline"]):
+            late = row["deadline"] < row["arrival"]
+            when = row["deadline"].tz_convert(tz).strftime("%m-%d %H:%M" if late else "%H:%M")
+            parts.append(t("why_overdue" if late else "why_due", time=when))
+        if row["risk"] > 0:
+            parts.append(t("why_risk", risk=float(row["risk"])))
+        days = float(row["days_since_visit"])
+        if np.isinf(days):
+            parts.append(t("why_never"))
+        elif days >= 1:
+            parts.append(t("why_days", days=days))
+        said.append(("；" if language() == "zh" else "; ").join(parts) or t("why_on_the_way"))
+    return said
+
+
+def ctx_timezone() -> str:
+    """The city's zone (for the route's arrival times)."""
+    from app.context import city_config
+
+    return city_config().timezone
 
 
 def action_form(ctx: ServiceContext, case_id: str, status: str, day: dt.date) -> None:
     """Verify (核实) or check (核查) ``case_id`` with a note and a photo."""
     with st.form("action", clear_on_submit=True):
-        action = st.radio(
-            t("action"), inspector_actions(status), format_func=lambda a: t(f"action_{a}"), horizontal=True
-        )
+        action_words = worded(lambda a: t(f"action_{a}"))
+        action = st.radio(t("action"), inspector_actions(status), format_func=action_words, horizontal=True)
         note = st.text_area(t("note"), max_chars=2000)
         photo = st.file_uploader(t("photo"), type=["jpg", "jpeg", "png", "webp", "heic"])
         camera = st.camera_input(t("camera")) if st.session_state.get("use_camera") else None

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import streamlit as st
+
+from app.labels import ERROR_TEXT, VALUE_LABELS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 
@@ -88,8 +91,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Hot-spot areas (touching hot cells, 3 or more)",
     },
     "hotspot_areas_help": {
-        "zh": "trend：该区域占全部案件比例的 Mann–Kendall 趋势"
-        "（rising 上升 / falling 下降 / steady 平稳，p ≤ 0.05），全市案件量和季节变化不计入",
+        "zh": "趋势：该区域占全部案件比例的 Mann–Kendall 趋势检验（上升 / 下降 / 平稳，p ≤ 0.05），"
+        "全市案件量和季节变化不计入",
         "en": "trend: Mann–Kendall trend of the area's share of all cases per period (rising / falling / "
         "steady at p ≤ 0.05); the city's volume and seasons do not count",
     },
@@ -243,8 +246,8 @@ TEXT: dict[str, dict[str, str]] = {
     "department_ranking": {"zh": "专业部门综合评价排名", "en": "Department ranking"},
     "by_district": {"zh": "各区指标", "en": "By district"},
     "no_districts": {
-        "zh": "尚未导入行政区域，无法按区统计（gridpatrol import areas）。",
-        "en": "No district areas are imported (gridpatrol import areas).",
+        "zh": "尚未导入行政区域，无法按区统计（`gridpatrol import areas`）。",
+        "en": "No district areas are imported (`gridpatrol import areas`).",
     },
     "model": {"zh": "模型", "en": "Model"},
     "horizon": {"zh": "预测第几个周期", "en": "Periods ahead"},
@@ -266,7 +269,27 @@ TEXT: dict[str, dict[str, str]] = {
     "no_assignments": {"zh": "尚无网格分配数据。", "en": "No assignments are stored yet."},
     "visited": {"zh": "已巡查", "en": "visited"},
     "days_since_visit": {"zh": "距上次巡查天数", "en": "days since visit"},
+    "trend_z": {"zh": "趋势 z", "en": "trend z"},
+    "hot_periods": {"zh": "热点周期数", "en": "hot periods"},
+    "data_day": {
+        "zh": "默认日期为有巡查轨迹的最后一天 {last}（不是今天）。",
+        "en": "The default day is the last day with patrol tracks, {last} (not today).",
+    },
+    "why_verify": {"zh": "{n} 件待核实", "en": "{n} report(s) to verify"},
+    "why_check": {"zh": "{n} 件待核查", "en": "{n} fix(es) to re-check"},
+    "why_due": {"zh": "{time} 前到达", "en": "due by {time}"},
+    "why_overdue": {"zh": "已超时（{time} 起）", "en": "overdue since {time}"},
+    "why_risk": {"zh": "预测风险 {risk:.2f}", "en": "forecast risk {risk:.2f}"},
+    "why_never": {"zh": "轨迹数据中从未巡查", "en": "never patrolled in the track data"},
+    "why_days": {"zh": "{days:.0f} 天未巡查", "en": "not patrolled for {days:.0f} days"},
+    "why_on_the_way": {"zh": "途经", "en": "on the way"},
+    "deduction": {"zh": "扣分：{rule}", "en": "Deduction: {rule}"},
+    "data_end": {
+        "zh": "默认范围截至有数据的最后一天：{last}（而非今天的日期）。",
+        "en": "The default range ends on the last day with data, {last}, not on today's date.",
+    },
 }
+TEXT.update({key: words for key, words in ERROR_TEXT.items() if key not in TEXT})
 
 TABLE_LABELS = {
     "cases": {"zh": "案件", "en": "cases"},
@@ -319,3 +342,37 @@ def t(key: str, **values: object) -> str:
 def label(table: dict[str, dict[str, str]], key: str) -> str:
     """A translated label from one of the label tables, or ``key`` itself when it has none."""
     return table.get(key, {}).get(language(), key)
+
+
+def worded(fn: Callable[[Any], str] | None = None) -> Callable[[Any], str]:
+    """``fn`` (default :func:`word`) bound to this run's language: a widget's ``format_func`` may be called
+    outside the script run (Streamlit's test harness does), where the session's language is unknown."""
+    lang, fn = language(), fn or word
+
+    def call(value: Any) -> str:
+        with speaking(lang):
+            return fn(value)
+
+    return call
+
+
+def word(code: object) -> str:
+    """A coded value (a class, status, source, model, period …) in words; the code itself without them."""
+    if not isinstance(code, str):
+        return str(code)
+    if code not in VALUE_LABELS and ":" in code:  # a composite such as ``forecast:baseline_ma4``
+        return ("：" if language() == "zh" else ": ").join(label(VALUE_LABELS, p) for p in code.split(":"))
+    return label(VALUE_LABELS, code)
+
+
+def error_text(exc: Exception) -> str:
+    """A service failure (:class:`services.errors.ServiceError`) in the page's language: the text of its
+    ``code`` filled with its ``params``; a code without a text (or with params that do not fit) says the
+    service's own message."""
+    code, params = getattr(exc, "code", None), getattr(exc, "params", {}) or {}
+    if code in TEXT:
+        try:
+            return t(code, **params)
+        except (KeyError, IndexError, ValueError):
+            pass
+    return t("service_failed", error=str(exc))

@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from app.context import db_key, service_context
-from app.i18n import TEXT, t
+from app.i18n import error_text
 from grid.config import CityConfig
 from services.context import Actor, ServiceContext
 from services.errors import ServiceError
@@ -45,12 +45,7 @@ def cached_map(builder: str, frame: Any, labels: dict[str, str], tiles: str) -> 
 
 def message(exc: ServiceError) -> str:
     """The failure in the page's language when its code has a text, else the service's message."""
-    if exc.code in TEXT:
-        try:
-            return t(exc.code, **exc.params) if exc.params else t(exc.code)
-        except (KeyError, IndexError):
-            pass
-    return t("too_few", error=str(exc))
+    return error_text(exc)
 
 
 def run_or_stop(service: Callable[..., Any], request: Any, *, level: str = "warning") -> Any:

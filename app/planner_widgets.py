@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from app.context import db_key, service_context
-from app.i18n import t
+from app.i18n import error_text, t, worded
 from grid.cells import strings_to_cells
 from grid.config import CityConfig
 from services.context import ServiceContext
@@ -48,18 +48,18 @@ def options_or_stop() -> PlannerOptions:
         if exc.code == "no_cases":
             st.info(t("no_cases"))
         else:
-            st.warning(str(exc))
+            st.warning(error_text(exc))
         st.stop()
         raise  # unreachable: st.stop() raises
 
 
-def run_or_stop(service: Callable[..., Any], request: Any, *, too_few: bool = False) -> Any:
+def run_or_stop(service: Callable[..., Any], request: Any) -> Any:
     """:func:`run`, with a failure of the request (an empty selection, too few periods, an unknown
-    category …) said as a warning and the page stopped: no traceback."""
+    category …) said in words as a warning and the page stopped: no traceback."""
     try:
         return run(service, request)
-    except (ServiceError, ValueError) as exc:
-        st.warning(t("too_few", error=str(exc)) if too_few else str(exc))
+    except ServiceError as exc:
+        st.warning(error_text(exc))
         st.stop()
         raise
 
@@ -69,14 +69,15 @@ def filter_bar(options: PlannerOptions) -> AnalysisFilters:
     left, middle, right = st.columns(3)
     resolutions = list(options.resolutions)
     res = left.selectbox(t("resolution"), resolutions, index=resolutions.index(options.resolution))
-    period = left.selectbox(t("period"), list(options.periods))
+    period = left.selectbox(t("period"), list(options.periods), format_func=worded())
     classes = options.classes
     picked = middle.multiselect(
         t("category_class"), list(classes), format_func=lambda c: f"{c} {classes.get(c, '')}"
     )
-    sources = middle.multiselect(t("source"), list(options.sources))
+    sources = middle.multiselect(t("source"), list(options.sources), format_func=worded())
     first, last = options.first_day, options.last_day
     span = right.date_input(t("date_range"), value=(first, last), min_value=first, max_value=last)
+    right.caption(t("data_end", last=last))
     start, end = (span[0], span[-1]) if isinstance(span, tuple | list) and span else (first, last)
     return AnalysisFilters(int(res), str(period), tuple(picked), tuple(sources), start, end)
 
@@ -105,7 +106,9 @@ def cell_history_panel(
     st.subheader(t("cell_history", cell=history.h3))
     chart = history.counts.rename(columns={"period_start": t("period"), "cases": t("cases")})
     st.bar_chart(chart, x=t("period"), y=t("cases"), height=220)
-    st.dataframe(history.cases, hide_index=True, use_container_width=True)
+    from app.tables import show_table
+
+    show_table(history.cases, timezone=service_context().timezone)
 
 
 def study_caption(result: Any) -> None:

@@ -1,12 +1,14 @@
 """Turn a mapped chunk of case rows into typed ``cases`` rows, quarantining rows that break a rule.
 
-The checks run in this order, and a row is quarantined with the first that fails (reason codes in
-:mod:`cases.validation`): required fields → numbers → times → value maps and vocabularies → category table →
-text lengths → coordinates (range, swap, city area) → ``closed_before_reported``.
+The checks run in this order, and a row is quarantined with the first row-level problem (reason codes and
+their level in :mod:`cases.validation`): required fields → numbers → times → value maps and vocabularies →
+category table → departments, phones → text lengths → coordinates (range, swap, city area) →
+``closed_before_reported``. A field-level problem (a defect) empties the field and keeps the row; a case
+without a usable location is imported with ``location_flag = "no_location"`` (no ``cell``).
 
 Coordinates are converted to WGS-84 from the mapping's ``crs`` with :func:`grid.coords.to_wgs84` and indexed
 with :func:`grid.cells.latlng_to_cells` at resolution :data:`CELL_RES`. "The city" is the union of the
-stored areas when there are any; otherwise a box of ±:data:`SWAP_RADIUS_DEG` degrees around the median
+stored areas when there are any; otherwise a box of ±``SWAP_RADIUS_DEG`` degrees around the median
 point of the first chunk, used only to recognise swapped coordinates (a point far from the city whose swap
 lands inside it), never to reject a point for being far.
 """
@@ -22,21 +24,32 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cases.case_coords import check_coordinates
 from cases.mapping import CASE_FIELDS, CLOSED_VOCABULARIES, NUMBER, TIME, Mapped, Mapping
 from cases.models import Case
 from cases.parsing import parse_numbers, parse_times, present_mask, text_isin
 from cases.validation import CityArea, Problems, check_lengths
 from grid.cells import latlng_to_cells
-from grid.coords import to_wgs84
+from grid.coords import crs_label
 
-__all__ = ["CASE_COLUMNS", "CELL_RES", "REQUIRED_FIELDS", "CaseContext", "CheckedCases", "check_cases"]
+__all__ = [
+    "CASE_COLUMNS",
+    "CELL_RES",
+    "NO_LOCATION",
+    "REQUIRED_FIELDS",
+    "CaseContext",
+    "CheckedCases",
+    "check_cases",
+]
 
-#: Fields without which a case is quarantined (``missing_field``).
-REQUIRED_FIELDS = ("case_id", "reported_at", "category_code", "lat", "lon")
+#: Fields without which a case is quarantined (``missing_field``); ``lat``/``lon`` too under ``strict``.
+REQUIRED_FIELDS = ("case_id", "reported_at", "category_code")
+#: ``cases.location_flag`` of a case without a usable location (left out of spatial analysis).
+NO_LOCATION = "no_location"
+#: Fields whose ``value_too_long`` / ``unmapped_value`` quarantine the row (they identify the case).
+ROW_LEVEL_TEXT = ("case_id", "category_code")
 #: H3 resolution of ``cases.cell``.
 CELL_RES = 10
-#: Half-width (degrees) of the box around the file's median point used to spot swapped lat/lon.
-SWAP_RADIUS_DEG = 2.0
 #: Columns of the typed rows, in ``cases`` table order (``import_batch``/``version`` are set on write).
 CASE_COLUMNS = tuple(c.name for c in Case.__table__.columns if c.name not in ("import_batch", "version"))
 TIME_FIELDS = tuple(f for f, k in CASE_FIELDS.items() if k == TIME)
@@ -65,6 +78,8 @@ class CaseContext:
         (lat, lon) of the file's median point, set from the first chunk with located rows.
     ambiguous, nonexistent : int
         DST-ambiguous / nonexistent local times seen (see :mod:`cases.parsing`).
+    strict : frozenset of str
+        Field-level reasons that quarantine the row (the mapping's ``strict`` and the importer's).
     """
 
     file: str
@@ -74,6 +89,10 @@ class CaseContext:
     center: tuple[float, float] | None = None
     ambiguous: int = 0
     nonexistent: int = 0
+    strict: frozenset[str] = frozenset()
+
+    def is_strict(self, reason: str) -> bool:
+        return reason in self.strict or reason in self.mapping.strict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,26 +119,58 @@ class CheckedCases:
 
 def check_cases(mapped: Mapped, ctx: CaseContext) -> CheckedCases:
     """Parse and check a mapped chunk (see the module docstring for the order of the checks)."""
-    values = mapped.values
+    mapped = _xy_as_lat_lon(mapped)
+    values = mapped.values.copy(deep=False)
     problems = Problems(len(values))
     _check_required(problems, mapped, ctx)
     given = set(mapped.sources) | set(ctx.mapping.defaults)  # fields with any value at all
-    numbers = _check_numbers(problems, values, given)
+    numbers = _check_numbers(problems, values, given, ctx)
     times = _check_times(problems, values, ctx, given)
-    _check_vocabularies(problems, mapped, ctx.mapping)
+    _check_vocabularies(problems, mapped, values, ctx)
     codes = _check_categories(problems, values, ctx.categories)
-    check_lengths(problems, values, _TEXT_LIMITS)
-    lat, lon = _check_coordinates(problems, values, numbers, ctx)
-    early = times["closed_at"] < times["reported_at"]  # NaT compares False
-    problems.add(
-        early, "closed_before_reported", "closed_at", values["closed_at"], _before(values["reported_at"])
+    _check_departments(problems, values, ctx)
+    _check_phones(problems, values, ctx)
+    emptied = check_lengths(
+        problems, values, _TEXT_LIMITS, row_fields=ROW_LEVEL_TEXT, strict=ctx.is_strict("value_too_long")
     )
+    for field, rows in emptied.items():
+        _blank(values, field, rows)
+    lat, lon = check_coordinates(problems, values, numbers, ctx)
+    early = times["closed_at"] < times["reported_at"]  # NaT compares False
+    cleared = problems.defect(
+        early,
+        "closed_before_reported",
+        "closed_at",
+        values["closed_at"],
+        _before(values["reported_at"]),
+        strict=ctx.is_strict("closed_before_reported"),
+    )
+    times["closed_at"][cleared] = np.datetime64("NaT")
     rows = _typed_rows(values, problems.ok, numbers, times, lat, lon, codes, ctx)
     return CheckedCases(rows, problems, _provided(mapped, ctx.mapping, enriched=ctx.categories is not None))
 
 
+def _xy_as_lat_lon(mapped: Mapped) -> Mapped:
+    """``x``/``y`` columns (easting/northing) stand for ``lon``/``lat`` when the file maps no lat/lon."""
+    sources = mapped.sources
+    if not {"x", "y"} <= set(sources) or {"lat", "lon"} & set(sources):
+        return mapped
+    values = mapped.values.assign(lat=mapped.values["y"], lon=mapped.values["x"])
+    return dataclasses.replace(
+        mapped, values=values, sources={**sources, "lat": sources["y"], "lon": sources["x"]}
+    )
+
+
+def _blank(values: pd.DataFrame, field: str, rows: np.ndarray) -> None:
+    """Empty ``field`` (text) in ``rows`` of ``values``."""
+    if rows.any():
+        arr = pa.array(values[field], type=pa.string())
+        values[field] = pd.Series(pc.if_else(pa.array(rows), "", arr), dtype=_STRING, index=values.index)
+
+
 def _check_required(problems: Problems, mapped: Mapped, ctx: CaseContext) -> None:
-    for field in REQUIRED_FIELDS:
+    strict_location = ctx.is_strict("missing_field")
+    for field in (*REQUIRED_FIELDS, "lat", "lon"):
         if field in mapped.sources or field in ctx.mapping.defaults:
             why = "is required"
             missing = ~present_mask(mapped.values[field])
@@ -127,20 +178,39 @@ def _check_required(problems: Problems, mapped: Mapped, ctx: CaseContext) -> Non
             column = ctx.mapping.columns.get(field, field)
             why = f"is required, but the file has no column {column!r}"
             missing = np.ones(len(mapped.values), dtype=bool)
-        problems.add(missing, "missing_field", field, mapped.values[field], why)
+        if field in REQUIRED_FIELDS or strict_location:
+            problems.add(missing, "missing_field", field, mapped.values[field], why)
+        else:  # only one half of a location is a defect; none at all is a case without a place
+            other = "lon" if field == "lat" else "lat"
+            has_other = present_mask(mapped.values[other]) if other in mapped.sources else False
+            problems.defect(
+                missing & has_other,
+                "missing_field",
+                field,
+                mapped.values[field],
+                f"is empty but {other} is not",
+            )
 
 
-def _check_numbers(problems: Problems, values: pd.DataFrame, given: set[str]) -> dict[str, np.ndarray]:
+def _check_numbers(
+    problems: Problems, values: pd.DataFrame, given: set[str], ctx: CaseContext
+) -> dict[str, np.ndarray]:
     out = {}
-    for field in (f for f, k in CASE_FIELDS.items() if k == NUMBER):
+    strict = ctx.is_strict("unparseable_number")
+    for field in (f for f, k in CASE_FIELDS.items() if k == NUMBER and f not in ("x", "y")):
         if field not in given:
             out[field] = np.full(len(values), np.nan)
             continue
         numbers, _, bad = parse_numbers(values[field])
-        problems.add(bad, "unparseable_number", field, values[field], "is not a number")
+        problems.defect(bad, "unparseable_number", field, values[field], "is not a number", strict=strict)
         out[field] = numbers
     null_island = (out["lat"] == 0) & (out["lon"] == 0)
-    problems.add(null_island, "missing_field", "lat", "0, 0", "0, 0 is a placeholder for 'no location'")
+    if ctx.is_strict("missing_field"):
+        problems.add(null_island, "missing_field", "lat", "0, 0", "0, 0 is a placeholder for 'no location'")
+    # a location with a defect on either half is no location at all
+    gone = null_island | problems.emptied.get("lat", False) | problems.emptied.get("lon", False)
+    out["lat"] = np.where(gone, np.nan, out["lat"])
+    out["lon"] = np.where(gone, np.nan, out["lon"])
     return out
 
 
@@ -155,24 +225,81 @@ def _check_times(
         fmt = ctx.mapping.format_of(field)
         parsed = parse_times(values[field], fmt=fmt, timezone=ctx.mapping.timezone)
         why = f"does not match {fmt!r} nor ISO 8601" if fmt else "is not an ISO 8601 time"
-        problems.add(parsed.bad, "unparseable_time", field, values[field], why)
+        utc = np.array(parsed.utc, dtype="datetime64[us]", copy=True)
+        if field == "reported_at":
+            problems.add(parsed.bad, "unparseable_time", field, values[field], why)
+        else:
+            cleared = problems.defect(
+                parsed.bad,
+                "unparseable_time",
+                field,
+                values[field],
+                why,
+                strict=ctx.is_strict("unparseable_time"),
+            )
+            utc[cleared] = np.datetime64("NaT")
         ctx.ambiguous += parsed.ambiguous
         ctx.nonexistent += parsed.nonexistent
-        out[field] = parsed.utc
+        out[field] = utc
     return out
 
 
-def _check_vocabularies(problems: Problems, mapped: Mapped, mapping: Mapping) -> None:
+def _check_vocabularies(problems: Problems, mapped: Mapped, values: pd.DataFrame, ctx: CaseContext) -> None:
+    strict = ctx.is_strict("unmapped_value")
     for field, unmapped in mapped.unmapped.items():
-        why = f'is not in [values.{field}] of {mapping.origin}, which has no "*" default'
-        problems.add(unmapped, "unmapped_value", field, mapped.original[field], why)
+        why = f'is not in [values.{field}] of {ctx.mapping.origin}, which has no "*" default'
+        if field in ROW_LEVEL_TEXT:
+            problems.add(unmapped, "unmapped_value", field, mapped.original[field], why)
+        else:
+            cleared = problems.defect(
+                unmapped, "unmapped_value", field, mapped.original[field], why, strict=strict
+            )
+            _blank(values, field, cleared)
     for field, allowed in CLOSED_VOCABULARIES.items():
-        arr = pa.array(mapped.values[field], type=pa.string())
+        arr = pa.array(values[field], type=pa.string())
         outside = pc.and_(pc.not_equal(arr, ""), pc.invert(pc.is_in(arr, value_set=pa.array(allowed))))
         why = f"is not one of {', '.join(allowed)} (map it with [values.{field}])"
-        problems.add(
-            outside.to_numpy(zero_copy_only=False), "unmapped_value", field, mapped.values[field], why
+        cleared = problems.defect(
+            outside.to_numpy(zero_copy_only=False), "unmapped_value", field, values[field], why, strict=strict
         )
+        _blank(values, field, cleared)
+
+
+def _check_departments(problems: Problems, values: pd.DataFrame, ctx: CaseContext) -> None:
+    known = ctx.mapping.departments
+    if known is None:
+        return
+    given = present_mask(values["department"])
+    unknown = given & ~text_isin(values["department"], list(known))
+    cleared = problems.defect(
+        unknown,
+        "unknown_department",
+        "department",
+        values["department"],
+        "is not one of the city's departments ([options] departments)",
+        strict=ctx.is_strict("unknown_department"),
+    )
+    _blank(values, "department", cleared)
+
+
+#: A phone number: 3–20 digits (or mask stars) once spaces, dashes, dots, brackets and a leading + are gone.
+_PHONE = r"^\+?[0-9*]{3,20}$"
+
+
+def _check_phones(problems: Problems, values: pd.DataFrame, ctx: CaseContext) -> None:
+    arr = pa.array(values["reporter_phone"], type=pa.string())
+    squeezed = pc.replace_substring_regex(arr, r"[\s\-.()（）]", "")
+    ok = pc.match_substring_regex(squeezed, _PHONE)
+    bad = pc.and_(pc.not_equal(arr, ""), pc.invert(ok)).to_numpy(zero_copy_only=False)
+    cleared = problems.defect(
+        bad,
+        "invalid_phone",
+        "reporter_phone",
+        values["reporter_phone"],
+        "is not a phone number",
+        strict=ctx.is_strict("invalid_phone"),
+    )
+    _blank(values, "reporter_phone", cleared)
 
 
 def _check_categories(problems: Problems, values: pd.DataFrame, table: pd.DataFrame | None) -> pd.DataFrame:
@@ -186,62 +313,6 @@ def _check_categories(problems: Problems, values: pd.DataFrame, table: pd.DataFr
     )
     unique = table.assign(code=codes).drop_duplicates("code", keep=False)
     return unique.reindex(columns=["code", "standard", "kind"])
-
-
-def _check_coordinates(
-    problems: Problems, values: pd.DataFrame, numbers: dict[str, np.ndarray], ctx: CaseContext
-) -> tuple[np.ndarray, np.ndarray]:
-    """Range, swap and city checks; return WGS-84 (lat, lon), NaN where not usable."""
-    lat, lon = numbers["lat"], numbers["lon"]
-    shown = _pair(values["lat"], values["lon"])
-    has = np.isfinite(lat) & np.isfinite(lon)
-    in_range = has & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
-    swap_in_range = has & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
-    problems.add(
-        has & ~in_range & swap_in_range, "lat_lon_swapped", "lat", shown, "lat, lon fit only swapped"
-    )
-    problems.add(has & (np.abs(lat) > 90), "coordinate_out_of_range", "lat", values["lat"], "|lat| > 90")
-    problems.add(has & (np.abs(lon) > 180), "coordinate_out_of_range", "lon", values["lon"], "|lon| > 180")
-    w_lat, w_lon = _wgs84(lat, lon, in_range, ctx.mapping.crs)
-    # The swapped point matters only where the point itself is not in (near) the city: converting just
-    # those rows gives the same per-row result (to_wgs84 is element-wise) at a fraction of the cost.
-    if ctx.area is not None:
-        inside = ctx.area.contains(w_lat, w_lon)
-        s_lat, s_lon = _wgs84(lon, lat, in_range & swap_in_range & ~inside, ctx.mapping.crs)
-        swapped_inside = ctx.area.contains(s_lat, s_lon)
-        problems.add(
-            in_range & ~inside & swapped_inside,
-            "lat_lon_swapped",
-            "lat",
-            shown,
-            "only the swap is in the city",
-        )
-        problems.add(in_range & ~inside, "outside_city_area", "lat", shown, "is outside the city's areas")
-    else:
-        usable = in_range & problems.ok
-        if ctx.center is None and usable.any():
-            ctx.center = (float(np.median(w_lat[usable])), float(np.median(w_lon[usable])))
-        if ctx.center is not None:
-            near = _near(w_lat, w_lon, ctx.center)
-            s_lat, s_lon = _wgs84(lon, lat, in_range & swap_in_range & ~near, ctx.mapping.crs)
-            swapped_near = _near(s_lat, s_lon, ctx.center)
-            clat, clon = ctx.center
-            why = f"far from the file's median point {clat:.4f}, {clon:.4f}; its swap is near it"
-            problems.add(in_range & ~near & swapped_near, "lat_lon_swapped", "lat", shown, why)
-    return w_lat, w_lon
-
-
-def _near(lat: np.ndarray, lon: np.ndarray, center: tuple[float, float]) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return (np.abs(lat - center[0]) <= SWAP_RADIUS_DEG) & (np.abs(lon - center[1]) <= SWAP_RADIUS_DEG)
-
-
-def _wgs84(lat: np.ndarray, lon: np.ndarray, rows: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    out_lat = np.full(lat.shape, np.nan)
-    out_lon = np.full(lon.shape, np.nan)
-    if rows.any():
-        out_lat[rows], out_lon[rows] = to_wgs84(lat[rows], lon[rows], crs)
-    return out_lat, out_lon
 
 
 def _typed_rows(
@@ -268,11 +339,24 @@ def _typed_rows(
             data[name] = _text(pa.array(values[name], type=pa.string()).take(take), idx)
     frame = pd.DataFrame(data, index=idx)
     frame["source"] = frame["source"].fillna("other")
-    frame["cell"] = latlng_to_cells(frame["lat"].to_numpy(), frame["lon"].to_numpy(), CELL_RES)
-    frame["source_crs"] = ctx.mapping.crs
-    frame["location_flag"] = pd.Series(pa.nulls(len(idx), pa.string()), dtype=_STRING, index=frame.index)
+    frame["cell"] = _cells(frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    frame["source_crs"] = crs_label(ctx.mapping.crs)
+    located = np.isfinite(frame["lat"].to_numpy())
+    flag = pc.if_else(pa.array(located), pa.scalar(None, pa.string()), NO_LOCATION)
+    frame["location_flag"] = pd.Series(flag, dtype=_STRING, index=frame.index)
     _enrich_from_categories(frame, codes)
     return frame.reindex(columns=list(CASE_COLUMNS))
+
+
+def _cells(lat: np.ndarray, lon: np.ndarray) -> pd.Series | np.ndarray:
+    """H3 cells at :data:`CELL_RES`: int64, or nullable ``Int64`` (NA where there is no location)."""
+    located = np.isfinite(lat) & np.isfinite(lon)
+    if located.all():
+        return latlng_to_cells(lat, lon, CELL_RES)
+    cells = np.zeros(len(lat), dtype=np.int64)
+    if located.any():
+        cells[located] = latlng_to_cells(lat[located], lon[located], CELL_RES)
+    return pd.arrays.IntegerArray(cells, ~located)
 
 
 def _text(arr: pa.Array, index: np.ndarray) -> pd.Series:
@@ -311,12 +395,3 @@ def _before(reported: pd.Series) -> Callable[[np.ndarray], list[str]]:
         return [f"is before reported_at {json.dumps(t, ensure_ascii=False)}" for t in reported.iloc[idx]]
 
     return why
-
-
-def _pair(lat: pd.Series, lon: pd.Series) -> Callable[[np.ndarray], list[str]]:
-    """Lazy "lat, lon" text of the flagged rows."""
-
-    def shown(idx: np.ndarray) -> list[str]:
-        return [f"{a}, {b}" for a, b in zip(lat.iloc[idx], lon.iloc[idx], strict=True)]
-
-    return shown

@@ -4,7 +4,9 @@ Every input row ends in exactly one of: imported (a new ``cases`` row), duplicat
 stored already or appeared earlier in the file) or quarantined (a ``quarantine`` row with a stable reason
 code, see :mod:`cases.validation`). ``read == imported + duplicates + quarantined`` is checked before the
 transaction commits. Rows on a suspicious location cluster (e.g. a city-hall default geocode) are imported
-with ``location_flag = "suspicious_cluster"`` and counted as ``flagged``.
+with ``location_flag = "suspicious_cluster"`` and counted as ``flagged``. A valid case with a bad optional
+field is imported with that field empty and a field defect (``ImportReport.defects``; the reasons' levels are
+in :mod:`cases.validation`); a case without a usable location gets ``location_flag = "no_location"``.
 
 Pipeline per chunk of :data:`cases.readers.CHUNK_ROWS` rows, all vectorised: read as text
 (:mod:`cases.readers`) → apply the mapping (:mod:`cases.mapping`) → parse and check
@@ -40,16 +42,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from cases import bulk, readers
-from cases.case_rules import CaseContext, CheckedCases, check_cases
+from cases.case_rules import NO_LOCATION, CaseContext, CheckedCases, check_cases
 from cases.categories import load_categories
-from cases.mapping import CASE_FIELDS, Mapping, apply_mapping, column_warnings
+from cases.mapping import CASE_FIELDS, Mapping, apply_mapping, column_warnings, parse_strict
 from cases.models import Case
 from cases.parsing import text_isin
 from cases.readers import Chunk, ImportReadError, TableSource, iter_chunks, open_table
 from cases.report import QUARANTINE_COLUMNS, ImportReport
-from cases.validation import CityArea, malformed_frame, suspicious_points
+from cases.validation import DEFECT_PREFIX, CityArea, malformed_frame, suspicious_points
 
-__all__ = ["ON_DUPLICATE", "SUSPICIOUS_CLUSTER", "ImportReadError", "import_cases"]
+__all__ = ["NO_LOCATION", "ON_DUPLICATE", "SUSPICIOUS_CLUSTER", "ImportReadError", "import_cases"]
 
 ON_DUPLICATE = ("skip", "update")
 #: ``cases.location_flag`` of rows on a suspicious location cluster.
@@ -67,6 +69,7 @@ def import_cases(
     mapping: Mapping | None = None,
     on_duplicate: str = "skip",
     categories: str | Path | pd.DataFrame | None = None,
+    strict: bool | tuple[str, ...] | list[str] | frozenset[str] = (),
 ) -> ImportReport:
     """Import the cases of one file into the store (one transaction).
 
@@ -81,7 +84,8 @@ def import_cases(
         GridPatrol's field names (``case_id``, ``category_code`` or ``category``, ``lat``, ``lon``,
         ``reported_at`` …), times are ISO 8601 in the mapping's zone
         (default :data:`grid.config.DEFAULT_TIMEZONE`), coordinates WGS-84. Required: ``case_id``,
-        ``reported_at``, ``category_code``, ``lat``, ``lon``; an empty ``source`` becomes ``"other"``.
+        ``reported_at``, ``category_code``; without ``lat``/``lon`` a case is imported with
+        ``location_flag = "no_location"``; an empty ``source`` becomes ``"other"``.
     on_duplicate
         ``"skip"`` keeps a stored case as it is; ``"update"`` overwrites the fields the file supplies where
         they differ (counted in ``updated``, and in ``duplicates``). A ``case_id`` repeated within the file
@@ -89,6 +93,9 @@ def import_cases(
     categories
         The city's category table (path, or a frame with a ``code`` column). When given, codes outside it
         are quarantined (``unknown_category``) and empty ``category_standard``/``kind`` are filled from it.
+    strict
+        Field-level reasons (:data:`cases.validation.FIELD_LEVEL_REASONS`) that quarantine the row instead
+        of emptying the field (``True``: all of them), on top of the mapping's ``[options] strict``.
 
     Returns
     -------
@@ -107,9 +114,12 @@ def import_cases(
     -----
     * Times: a naive local time in a DST overlap is taken as its first (daylight-time) occurrence, one in a
       DST gap is shifted forward; both are counted in a warning (:mod:`cases.parsing`).
-    * Locations: converted to WGS-84 from the mapping's ``crs``, indexed at H3 resolution 10. With areas in
-      the store, points outside their union (+200 m) are quarantined; a point that fits the city only when
-      swapped is ``lat_lon_swapped`` (:mod:`cases.case_rules`).
+    * Locations: converted to WGS-84 from the mapping's ``crs`` (also an EPSG code or PROJ string, with
+      ``x``/``y`` columns), indexed at H3 resolution 10. With areas in the store, points outside their
+      union (+200 m) are quarantined; a point that fits the city only when swapped is ``lat_lon_swapped``
+      (:mod:`cases.case_coords`).
+    * Field defects: a bad optional field is emptied and listed in ``ImportReport.defects`` (level of each
+      reason: :mod:`cases.validation`); ``strict`` quarantines the row instead.
     * Clusters: the rule and its justification are in :func:`cases.validation.suspicious_points`.
     * Speed: about 21–27 µs of CPU per row on SQLite, spread over two threads (reading/checking overlaps
       the writing); the index rebuild (~6 µs per row) and the commit (~1.5–2.5 µs per row with the
@@ -119,6 +129,7 @@ def import_cases(
     if on_duplicate not in ON_DUPLICATE:
         msg = f"`on_duplicate` was {on_duplicate!r} but is expected to be one of {list(ON_DUPLICATE)}"
         raise ValueError(msg)
+    strict_reasons = parse_strict(strict, "import_cases(strict=...)")
     given = mapping is not None
     mapping = mapping or Mapping()
     table = categories if isinstance(categories, pd.DataFrame) or categories is None else None
@@ -133,7 +144,7 @@ def import_cases(
         conn.begin(),
         bulk.fast_writes(conn),
     ):
-        ctx = CaseContext(str(path), mapping, table, CityArea.from_store(conn))
+        ctx = CaseContext(str(path), mapping, table, CityArea.from_store(conn), strict=strict_reasons)
         batch_id = bulk.begin_batch(conn, "cases", str(path), source.sha256, started)
         # after the batch row: on SQLite this transaction holds the write lock, no other import adds cases;
         # on PostgreSQL a concurrent import of the same ids fails on the primary key (as it always did)
@@ -150,7 +161,11 @@ def import_cases(
                 for chunk in chunks:
                     run.add_chunk(chunk, report)
             run.finish(report)
-        bulk.write_quarantine(conn, run.batch_id, report.quarantine)
+        stored = report.quarantine
+        if len(report.defects):
+            defects = report.defects.assign(reason=DEFECT_PREFIX + report.defects["reason"].astype(str))
+            stored = pd.concat([stored, defects], ignore_index=True) if len(stored) else defects
+        bulk.write_quarantine(conn, run.batch_id, stored)
         bulk.finish_batch(conn, run.batch_id, report)
         report.batch_id = run.batch_id
         report.check()
@@ -165,6 +180,8 @@ class _Prepared:
     holds the chunk's distinct ids in order and ``seen`` (bool, shape (len(keys),)) those whose hash a
     checked row of an earlier chunk had (see :class:`_SeenIds`); ``points`` holds the distinct (lat, lon)
     of the rows, with columns ``lat``, ``lon``, ``rows``, and ``point`` each row's position in it.
+    ``defects`` holds the field defects of the checked rows (with ``_row``, the row's position in the
+    chunk), ``defective`` (bool, aligned with ``checked.rows``) the rows that carry one.
     """
 
     chunk: Chunk
@@ -176,6 +193,8 @@ class _Prepared:
     seen: np.ndarray
     points: pd.DataFrame
     point: np.ndarray
+    defects: pd.DataFrame
+    defective: np.ndarray
 
 
 def _prepare(chunk: Chunk, ctx: CaseContext, dialect: str, seen: _SeenIds) -> _Prepared:
@@ -192,7 +211,12 @@ def _prepare(chunk: Chunk, ctx: CaseContext, dialect: str, seen: _SeenIds) -> _P
     point, points = _distinct_points(rows["lat"].to_numpy(), rows["lon"].to_numpy())
     points["rows"] = np.bincount(point[point >= 0], minlength=len(points))
     prepared = bulk.prepare_rows(dialect, rows)
-    return _Prepared(chunk, checked, prepared, quarantine, repeat, keys, earlier, points, point)
+    problems = checked.problems
+    defects = problems.defects_frame(ctx.file, chunk.line, with_rows=True)
+    defective = problems.defective[rows.index.to_numpy()]
+    return _Prepared(
+        chunk, checked, prepared, quarantine, repeat, keys, earlier, points, point, defects, defective
+    )
 
 
 def _distinct_points(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
@@ -295,6 +319,7 @@ class _Run:
     fresh: bool = False
     points: list[pd.DataFrame] = dataclasses.field(default_factory=list)
     quarantine: list[pd.DataFrame] = dataclasses.field(default_factory=list)
+    defects: list[pd.DataFrame] = dataclasses.field(default_factory=list)
     repeated: int = 0
     repeated_example: str | None = None
     blank: int = 0
@@ -319,6 +344,11 @@ class _Run:
         report.duplicates += int((~new).sum())
         if self.on_duplicate == "update" and stored.any():
             report.updated += self._update(rows.loc[stored], checked.provided)
+        if len(prepared.defects):
+            kept = new | stored if self.on_duplicate == "update" else new
+            at = prepared.defects["_row"].isin(rows.index[kept])
+            self.defects.append(prepared.defects.loc[at.to_numpy()].drop(columns="_row"))
+            report.defective += int((prepared.defective & new).sum())
         located = prepared.point >= 0  # NaN coordinates form no point
         counts = np.bincount(prepared.point[located], weights=new[located], minlength=len(prepared.points))
         self.points.append(prepared.points.assign(new=counts.astype(np.int64)))
@@ -344,7 +374,9 @@ class _Run:
                 _CASES.c.lat.is_distinct_from(sa.bindparam("b_lat")),
                 _CASES.c.lon.is_distinct_from(sa.bindparam("b_lon")),
             )
-            extra["location_flag"] = sa.case((moved, None), else_=_CASES.c.location_flag)
+            extra["location_flag"] = sa.case(
+                (sa.bindparam("b_lat").is_(None), NO_LOCATION), (moved, None), else_=_CASES.c.location_flag
+            )
         return bulk.update_changed(self.conn, _CASES, rows[["case_id", *columns]], columns, extra)
 
     def finish(self, report: ImportReport) -> None:
@@ -354,6 +386,9 @@ class _Run:
         quarantine = pd.concat(frames, ignore_index=True) if frames else report.quarantine
         report.quarantine = quarantine.reindex(columns=list(QUARANTINE_COLUMNS))
         report.quarantined = len(report.quarantine)
+        defects = [d for d in self.defects if len(d)]
+        if defects:
+            report.defects = pd.concat(defects, ignore_index=True).reindex(columns=list(QUARANTINE_COLUMNS))
         if self.repeated:
             report.warnings.append(
                 f"{self.repeated} row(s) repeat a case_id that appears earlier in the file, e.g. "

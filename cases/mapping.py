@@ -7,12 +7,14 @@ A mapping file has four optional tables::
     category = "TYPE"    # ``category`` is an alias of ``category_code``
     [options]
     timezone = "America/New_York"   # zone of times written without an offset (default: DEFAULT_TIMEZONE)
-    crs = "wgs84"                   # wgs84 | gcj02 | bd09: coordinate system of lat/lon
+    crs = "wgs84"                   # wgs84 | gcj02 | bd09 | "EPSG:4528" | a PROJ string (pyproj)
     date_format = "%m/%d/%Y %I:%M:%S %p"  # strptime format of every time field (default: ISO 8601 / inferred)
     date_formats = { closed_at = "%Y-%m-%d" }  # per-field formats, win over date_format
     encoding = "gb18030"            # text encoding (default: detected)
     delimiter = ","                 # CSV delimiter (default: detected)
     sheet = "Sheet1"                # xlsx sheet (default: the first)
+    strict = ["closed_before_reported"]   # field-level reasons that quarantine the row again (or true: all)
+    departments = ["DPW", "DOT"]    # the city's departments: others are emptied (unknown_department)
     [values.source]      # value map of one field: source value = GridPatrol value
     "Constituent Call" = "hotline"
     "*" = "other"        # default for values not listed; without it they are quarantined (unmapped_value)
@@ -70,6 +72,8 @@ CASE_FIELDS: dict[str, str] = {
     "kind": TEXT,
     "lat": NUMBER,
     "lon": NUMBER,
+    "x": NUMBER,  # easting / northing of a projected crs: alternatives to lon / lat
+    "y": NUMBER,
     "address": TEXT,
     "reported_at": TIME,
     "registered_at": TIME,
@@ -95,7 +99,17 @@ FIELD_ALIASES: dict[str, str] = {"category": "category_code"}
 CLOSED_VOCABULARIES: dict[str, tuple[str, ...]] = {"source": CASE_SOURCES, "kind": CASE_KINDS}
 
 _TABLES = ("columns", "options", "values", "defaults")
-_OPTIONS = ("timezone", "crs", "date_format", "date_formats", "encoding", "delimiter", "sheet")
+_OPTIONS = (
+    "timezone",
+    "crs",
+    "date_format",
+    "date_formats",
+    "encoding",
+    "delimiter",
+    "sheet",
+    "strict",
+    "departments",
+)
 _STRING = pd.ArrowDtype(pa.string())
 
 
@@ -120,13 +134,19 @@ class Mapping:
     timezone : str
         IANA zone of times without an offset.
     crs : str
-        Coordinate system of ``lat``/``lon``: ``wgs84``, ``gcj02`` or ``bd09``.
+        Coordinate system of ``lat``/``lon`` (or ``y``/``x``): ``wgs84``, ``gcj02``, ``bd09``, an EPSG
+        code or a PROJ string (:func:`grid.coords.check_crs`).
     date_format : str or None
         ``strptime`` format of every time field; ``None`` means ISO 8601, else pandas' inference.
     date_formats : dict of str to str
         Per-field formats (win over ``date_format``).
     encoding, delimiter, sheet : str or None
         Reader overrides (``None`` = detect / first sheet).
+    strict : frozenset of str
+        Field-level reasons (:data:`cases.validation.FIELD_LEVEL_REASONS`) that quarantine the row instead
+        of emptying the field.
+    departments : tuple of str or None
+        The city's departments; a ``department`` outside them is a field defect (``unknown_department``).
     """
 
     origin: str = "<default>"
@@ -140,6 +160,8 @@ class Mapping:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    strict: frozenset[str] = frozenset()
+    departments: tuple[str, ...] | None = None
 
     def format_of(self, field: str) -> str | None:
         """The ``strptime`` format of time ``field`` (per-field format, else ``date_format``)."""
@@ -174,6 +196,8 @@ class Mapping:
             encoding=_check_encoding(origin, options.get("encoding")),
             delimiter=_check_delimiter(origin, options.get("delimiter")),
             sheet=options.get("sheet"),
+            strict=parse_strict(options.get("strict", ()), origin),
+            departments=_check_departments(origin, options.get("departments")),
         )
 
 
@@ -308,10 +332,47 @@ def _check_timezone(origin: str, name: Any) -> str:
 
 
 def _check_crs(origin: str, name: Any) -> str:
-    if name not in COORDINATE_SYSTEMS:
-        msg = f"{origin}: options.crs {name!r} is not one of: {', '.join(COORDINATE_SYSTEMS)}"
+    from grid.coords import check_crs
+
+    try:
+        return check_crs(name)
+    except ValueError as exc:
+        msg = (
+            f"{origin}: options.crs {name!r} is not one of: {', '.join(COORDINATE_SYSTEMS)}, "
+            "an EPSG code ('EPSG:4528') or a PROJ string"
+        )
+        raise MappingError(msg) from exc
+
+
+def parse_strict(value: Any, origin: str = "strict") -> frozenset[str]:
+    """The strict reasons of ``value``: ``true`` (every field-level reason), ``false``, or a list of them."""
+    from cases.validation import FIELD_LEVEL_REASONS
+
+    if value is True:
+        return frozenset(FIELD_LEVEL_REASONS)
+    if value is False or value is None:
+        return frozenset()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple | set | frozenset) or not all(isinstance(v, str) for v in items):
+        msg = f"{origin}: options.strict must be true, false or a list of reasons, got {value!r}"
         raise MappingError(msg)
-    return str(name)
+    unknown = [v for v in items if v not in FIELD_LEVEL_REASONS]
+    if unknown:
+        msg = (
+            f"{origin}: options.strict has {', '.join(map(repr, unknown))}, not a field-level reason "
+            f"(one of: {', '.join(FIELD_LEVEL_REASONS)})"
+        )
+        raise MappingError(msg)
+    return frozenset(items)
+
+
+def _check_departments(origin: str, value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        msg = f"{origin}: options.departments must be a list of department names, got {value!r}"
+        raise MappingError(msg)
+    return tuple(v.strip() for v in value)
 
 
 def _check_encoding(origin: str, name: Any) -> str | None:

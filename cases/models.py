@@ -221,3 +221,66 @@ class QuarantineRow(Base):
     reason: Mapped[str] = mapped_column(sa.String(64))
     detail: Mapped[str | None] = mapped_column(sa.Text)
     raw: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ApiKey(Base):
+    """A key of an HTTP client (a WeChat mini-program, a web form, video analytics): only its SHA-256 is
+    stored; ``source`` is the case source its reports get; a revoked key (``revoked_at`` set) is refused."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        sa.CheckConstraint(_in("source", CASE_SOURCES), name="source"),
+        sa.CheckConstraint(_in("role", ROLES), name="role"),
+    )
+    key_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    source: Mapped[str] = mapped_column(sa.String(16))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    rate_per_minute: Mapped[int] = mapped_column(sa.Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiRequest(Base):
+    """What an Open311 POST carried besides the case: the token, the key, the device and account, the
+    reporter's name and e-mail (PII; the phone is the case's ``reporter_phone``) and the media URL."""
+
+    __tablename__ = "api_requests"
+    token: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(sa.ForeignKey("cases.case_id"), unique=True)
+    key_id: Mapped[int] = mapped_column(sa.ForeignKey("api_keys.key_id"), index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    device_id: Mapped[str | None] = mapped_column(sa.String(200))
+    account_id: Mapped[str | None] = mapped_column(sa.String(200))
+    first_name: Mapped[str | None] = mapped_column(sa.String(200))
+    last_name: Mapped[str | None] = mapped_column(sa.String(200))
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    media_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    media_file: Mapped[str | None] = mapped_column(
+        sa.String(500)
+    )  #: an uploaded photo, under the data folder
+
+
+class ApiToken(Base):
+    """A signed-in device's bearer token (the field API): only its SHA-256 is stored; it acts as the user
+    ``user_id`` (re-read on every request), until ``expires_at`` or ``revoked_at``."""
+
+    __tablename__ = "api_tokens"
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.user_id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiIdempotency(Base):
+    """The answer to a write sent with an idempotency key, so that a retried request is answered again
+    instead of applied again (per user; ``request_sha256`` tells a retry from a different request)."""
+
+    __tablename__ = "api_idempotency"
+    username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(sa.String(64))
+    response: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -35,6 +35,7 @@ __all__ = [
     "select_overlapping",
     "select_valid_at",
     "table_counts",
+    "unlocated_cases",
 ]
 
 ASSIGNMENT_COLUMNS = ("inspector_id", "cell", "valid_from", "valid_to")
@@ -53,6 +54,18 @@ def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
 def cases_frame(engine: Engine, columns: tuple[str, ...] = CASE_COLUMNS) -> pd.DataFrame:
     """The located cases (``cell`` not null) with ``columns``: :func:`cases.store.load_case_frame`."""
     return load_case_frame(engine, columns)
+
+
+def unlocated_cases(engine: Engine) -> pd.DataFrame:
+    """The cases without a location (``cell`` null: ``location_flag = "no_location"``): ``case_id``,
+    ``source``, ``category_code``, ``reported_at`` (tz-aware UTC). Counted by KPIs, not mapped."""
+    c = Case.__table__.c
+    query = sa.select(c.case_id, c.source, c.category_code, c.reported_at).where(c.cell.is_(None))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["case_id", "source", "category_code", "reported_at"], dtype=object)
+    frame["reported_at"] = _utc(frame["reported_at"])
+    return frame
 
 
 def load_areas(engine: Engine, level: str | None = None) -> Any:

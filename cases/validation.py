@@ -3,27 +3,45 @@
 Every rejected row gets exactly one stable ``reason`` (the first failing check, in the order the importer
 runs them), the ``field`` at fault and a human ``detail`` naming file, line, field and value.
 
-Reason codes (stable; other code matches on them):
+Reason codes (stable; other code matches on them). A **row-level** reason quarantines the row: it cannot be
+a case (no id, no report time, no category) or does not belong to this city. A **field-level** reason
+(a *defect*) empties that one field and imports the case: the defect (file, line, field, reason, raw
+value) is listed in the import report and the quarantine CSV, and stored with the batch's quarantine rows
+as reason ``defect:<reason>``. ``strict`` (the mapping's ``[options] strict``, ``import_cases(strict=)``,
+``gridpatrol import cases --strict REASON``) makes a field-level reason quarantine the row again.
 
-==============================  ==========================================================================
-``missing_field``               a required field is empty or its column is absent (``0, 0`` coordinates
-                                count as missing: they are the usual "no location" placeholder)
-``unparseable_time``            a time that matches neither the format nor ISO 8601
-``unparseable_number``          a number field that is not a finite decimal number
-``coordinate_out_of_range``     \\|lat\\| > 90 or \\|lon\\| > 180
-``lat_lon_swapped``             lat/lon fit only when swapped: out of range while the swap is in range, or
-                                outside the city (area or bounds) while the swap is inside
-``outside_city_area``           outside the union of the stored ``areas`` plus :data:`AREA_BUFFER_M`
-``closed_before_reported``      ``closed_at`` earlier than ``reported_at``
-``unmapped_value``              a value the mapping's value map does not cover (no ``"*"``), or outside a
-                                closed vocabulary (``source``, ``kind``, inspector ``active``)
-``unknown_category``            ``category_code`` not in the given category table
-``value_too_long``              text longer than its database column (PostgreSQL would refuse it)
-``malformed_row``               a CSV row with the wrong number of fields
-``unknown_inspector``           an assignment for an inspector not in the store (nor earlier in the file)
-``invalid_cell``                not a valid H3 cell (hex string or integer)
-``valid_to_before_valid_from``  an assignment that ends before it starts
-==============================  ==========================================================================
+==============================  =======  ==================================================================
+reason                          level    when
+==============================  =======  ==================================================================
+``missing_field``               row      ``case_id``, ``reported_at`` or ``category_code`` is empty or its
+                                         column absent. Field for ``lat``/``lon``: only one of the two is
+                                         given (both empty, or ``0, 0``, the usual "no location" placeholder,
+                                         is simply a case without a place, ``location_flag = "no_location"``,
+                                         no defect; ``strict`` makes a location required again)
+``unparseable_time``            row      ``reported_at`` matches neither the format nor ISO 8601; field for
+                                         every other time (``closed_at``, ``deadline_at`` …)
+``unparseable_number``          field    ``lat``/``lon`` (the location is emptied), ``satisfaction``
+``coordinate_out_of_range``     field    \\|lat\\| > 90 or \\|lon\\| > 180 (the location is emptied)
+``lat_lon_swapped``             row      lat/lon fit only when swapped: out of range while the swap is in
+                                         range, or outside the city (area or bounds) while the swap is inside
+``outside_city_area``           row      outside the union of the stored ``areas`` plus :data:`AREA_BUFFER_M`
+``outside_crs_area``            row      projected input (``crs = "EPSG:…"``) outside the system's area of use
+``closed_before_reported``      field    ``closed_at`` earlier than ``reported_at`` (``closed_at`` emptied)
+``unmapped_value``              field    a value the mapping's value map does not cover (no ``"*"``), or
+                                         outside a closed vocabulary (``source`` → ``other``, ``kind``); row
+                                         for ``category_code`` and for inspector ``active``
+``unknown_category``            row      ``category_code`` not in the given category table
+``unknown_department``          field    ``department`` not in the mapping's ``[options] departments``
+``invalid_phone``               field    ``reporter_phone`` is not 3–20 digits (spaces, ``-``, ``.``,
+                                         ``()``, a leading ``+`` and mask ``*`` allowed)
+``value_too_long``              field    text longer than its database column (PostgreSQL would refuse
+                                         it); row for ``case_id`` and ``category_code``
+``malformed_row``               row      a CSV row with the wrong number of fields
+``unknown_inspector``           row      an assignment for an inspector not in the store (nor earlier in
+                                         the file)
+``invalid_cell``                row      not a valid H3 cell (hex string or integer)
+``valid_to_before_valid_from``  row      an assignment that ends before it starts
+==============================  =======  ==================================================================
 """
 
 from __future__ import annotations
@@ -45,6 +63,8 @@ __all__ = [
     "CLUSTER_MEDIAN_FACTOR",
     "CLUSTER_MIN_ROWS",
     "CLUSTER_MIN_SHARE",
+    "DEFECT_PREFIX",
+    "FIELD_LEVEL_REASONS",
     "REASONS",
     "CityArea",
     "Problems",
@@ -58,15 +78,32 @@ REASONS = (
     "coordinate_out_of_range",
     "lat_lon_swapped",
     "outside_city_area",
+    "outside_crs_area",
     "closed_before_reported",
     "unmapped_value",
     "unknown_category",
+    "unknown_department",
+    "invalid_phone",
     "value_too_long",
     "malformed_row",
     "unknown_inspector",
     "invalid_cell",
     "valid_to_before_valid_from",
 )
+#: Reasons that are field-level defects (for some or all fields) unless strict (see the module docstring).
+FIELD_LEVEL_REASONS = (
+    "missing_field",
+    "unparseable_time",
+    "unparseable_number",
+    "coordinate_out_of_range",
+    "closed_before_reported",
+    "unmapped_value",
+    "unknown_department",
+    "invalid_phone",
+    "value_too_long",
+)
+#: ``quarantine.reason`` of a stored field defect: this prefix and the reason.
+DEFECT_PREFIX = "defect:"
 #: Buffer around the stored areas within which a point still counts as inside the city (m).
 AREA_BUFFER_M = 200.0
 _M_PER_DEG_LAT = 111_320.0
@@ -94,6 +131,9 @@ class Problems:
         self.value = np.full(n, None, dtype=object)
         self.why = np.full(n, None, dtype=object)
         self._ok = np.ones(n, dtype=bool)
+        #: Field → rows whose field was emptied by a defect (:meth:`defect`).
+        self.emptied: dict[str, np.ndarray] = {}
+        self._defects: list[tuple[np.ndarray, str, str, np.ndarray, np.ndarray]] = []
 
     @property
     def ok(self) -> np.ndarray:
@@ -118,6 +158,81 @@ class Problems:
         self.field[new] = field
         self.value[new] = _pick(value, new)
         self.why[new] = _pick(why, new)
+
+    def defect(
+        self,
+        mask: np.ndarray,
+        reason: str,
+        field: str,
+        value: object,
+        why: object,
+        *,
+        strict: bool = False,
+    ) -> np.ndarray:
+        """A field-level problem: record a defect for the rows of ``mask`` still without a problem.
+
+        Returns the rows whose ``field`` the caller must empty (bool, shape (n,)); a field keeps its first
+        defect. With ``strict`` the rows are quarantined instead (:meth:`add`) and nothing is emptied.
+        """
+        mask = np.asarray(mask, dtype=bool)
+        if strict:
+            self.add(mask, reason, field, value, why)
+            return np.zeros(len(self._ok), dtype=bool)
+        if reason not in REASONS:
+            msg = f"unknown reason code {reason!r}; add it to cases.validation.REASONS"
+            raise ValueError(msg)
+        emptied = self.emptied.setdefault(field, np.zeros(len(self._ok), dtype=bool))
+        new = mask & self._ok & ~emptied
+        if new.any():
+            emptied |= new
+            idx = np.flatnonzero(new)
+            self._defects.append(
+                (idx, reason, field, _as_objects(_pick(value, new), idx), _as_objects(_pick(why, new), idx))
+            )
+        return new
+
+    @property
+    def defective(self) -> np.ndarray:
+        """Rows without a row-level problem that carry at least one field defect (bool, shape (n,))."""
+        out = np.zeros(len(self._ok), dtype=bool)
+        for idx, *_ in self._defects:
+            out[idx] = True
+        return out & self._ok
+
+    def defects_frame(self, file: str, line: np.ndarray, *, with_rows: bool = False) -> pd.DataFrame:
+        """The field defects (``cases.report.QUARANTINE_COLUMNS``) of the rows without a row-level problem,
+        in row order; ``raw`` is the field's value as the source had it. ``with_rows`` adds ``_row``, the
+        row's position in the chunk."""
+        ok = self._ok
+        parts = []
+        for idx, reason, field, values, why in self._defects:
+            sel = ok[idx]
+            if not sel.any():
+                continue
+            rows = idx[sel]
+            shown = [_quote(v) for v in values[sel]]
+            lines = np.asarray(line)[rows].astype(np.int64)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "_row": rows,
+                        "file": file,
+                        "line": lines,
+                        "field": field,
+                        "reason": reason,
+                        "detail": [
+                            f"{file}, line {ln}: {field} = {v}: {w}; imported with {field} empty"
+                            for ln, v, w in zip(lines, shown, why[sel], strict=True)
+                        ],
+                        "raw": [None if v is None else str(v) for v in values[sel]],
+                    }
+                )
+            )
+        columns = ["_row", *QUARANTINE_COLUMNS] if with_rows else list(QUARANTINE_COLUMNS)
+        if not parts:
+            return pd.DataFrame(columns=columns)
+        out = pd.concat(parts, ignore_index=True).sort_values("_row", kind="stable")
+        return out.reindex(columns=columns).reset_index(drop=True)
 
     def to_frame(self, file: str, line: np.ndarray, raw: pd.DataFrame) -> pd.DataFrame:
         """The quarantine rows (``cases.report.QUARANTINE_COLUMNS``) of the rows with a problem.
@@ -154,6 +269,15 @@ def _pick(value: object, mask: np.ndarray) -> object:
     if isinstance(value, np.ndarray):
         return value[idx]
     return value
+
+
+def _as_objects(value: object, idx: np.ndarray) -> np.ndarray:
+    """``value`` (a scalar or per-row values picked by :func:`_pick`) as an object array of len(idx)."""
+    if isinstance(value, np.ndarray) and value.shape == idx.shape:
+        return value.astype(object)
+    out = np.empty(len(idx), dtype=object)
+    out[:] = [value] * len(idx) if not isinstance(value, np.ndarray) else list(value)
+    return out
 
 
 def _quote(value: object) -> str:
@@ -193,12 +317,31 @@ def malformed_frame(file: str, malformed: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def check_lengths(problems: Problems, values: pd.DataFrame, limits: dict[str, int]) -> None:
-    """``value_too_long`` for text longer than its column's length (``limits``: field → characters)."""
+def check_lengths(
+    problems: Problems,
+    values: pd.DataFrame,
+    limits: dict[str, int],
+    *,
+    row_fields: tuple[str, ...] | None = None,
+    strict: bool = False,
+) -> dict[str, np.ndarray]:
+    """``value_too_long`` for text longer than its column's length (``limits``: field → characters).
+
+    Row-level for ``row_fields`` (default: every field); field-level (a defect, the text emptied) for the
+    others unless ``strict``. Returns field → rows to empty.
+    """
+    out = {}
     for field, limit in limits.items():
         if field in values:
             too_long = (values[field].str.len() > limit).to_numpy(dtype=bool, na_value=False)
-            problems.add(too_long, "value_too_long", field, values[field], f"longer than {limit} characters")
+            why = f"longer than {limit} characters"
+            if row_fields is None or field in row_fields:
+                problems.add(too_long, "value_too_long", field, values[field], why)
+            else:
+                out[field] = problems.defect(
+                    too_long, "value_too_long", field, values[field], why, strict=strict
+                )
+    return out
 
 
 class CityArea:

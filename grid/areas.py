@@ -24,7 +24,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from grid.coords import transform_geometries
+from grid.coords import check_crs, crs_label, transform_geometries
 
 #: Administrative levels, coarse to fine; ``unit_grid`` is the official 14/15-digit unit grid (单元网格).
 AREA_LEVELS = ("city", "district", "subdistrict", "community", "unit_grid")
@@ -71,9 +71,11 @@ def read_areas(
         Administrative level of every polygon in the file, one of ``AREA_LEVELS``.
     crs
         Coordinate system of the file's lon/lat: ``wgs84`` (also for CGCS2000), ``gcj02`` (Amap, Tencent,
-        DataV) or ``bd09`` (Baidu). A file that declares a projected CRS (``.prj``, GeoJSON ``crs``,
-        GeoPackage SRS) is first reprojected to lon/lat with that CRS; the GCJ-02/BD-09 conversion then
-        applies to the resulting lon/lat. A file without a CRS is taken as lon/lat.
+        DataV) or ``bd09`` (Baidu); or any CRS pyproj knows (``"EPSG:4528"``, a PROJ string) for a file that
+        does not declare one (stored as :func:`grid.coords.crs_label`). A file that declares a projected
+        CRS (``.prj``, GeoJSON ``crs``, GeoPackage SRS) is first reprojected to lon/lat with that CRS;
+        the GCJ-02/BD-09 conversion then applies to the resulting lon/lat. A file without a CRS is taken
+        as lon/lat.
     id_field, name_field, parent_field
         Columns holding the area code, its name and the parent area's code. Default: the first column
         whose name matches (case-insensitively) ``ID_FIELD_CANDIDATES``, ``NAME_FIELD_CANDIDATES``,
@@ -130,7 +132,7 @@ def read_areas(
 
     geoms = _check_geometries(lonlat.to_numpy(), problems, attrs["area_id"], notes)
     ok = problems["reason"].isna().to_numpy()
-    if crs != "wgs84" and ok.any():
+    if crs in SOURCE_CRSES and crs != "wgs84" and ok.any():  # the GCJ-02/BD-09 shift (pyproj CRSs are done)
         converted = transform_geometries(gpd.GeoSeries(geoms[ok], crs=_WGS84), crs, "wgs84")
         geoms[ok] = np.asarray(converted.to_numpy(), dtype=object)
         _repair(geoms, ok.copy(), problems, attrs["area_id"], notes, when=f" after {crs} → wgs84")
@@ -184,8 +186,13 @@ def _check_options(level: str, crs: str) -> None:
         msg = f"`level` was {level!r} but is expected to be in {list(AREA_LEVELS)}"
         raise ValueError(msg)
     if crs not in SOURCE_CRSES:
-        msg = f"`crs` was {crs!r} but is expected to be in {list(SOURCE_CRSES)}"
-        raise ValueError(msg)
+        try:
+            check_crs(crs)
+        except ValueError as exc:
+            msg = (
+                f"`crs` was {crs!r} but is expected to be in {list(SOURCE_CRSES)}, an EPSG code or PROJ text"
+            )
+            raise ValueError(msg) from exc
 
 
 def _read_file(path: str | Path, layer: str | None) -> gpd.GeoDataFrame:
@@ -245,6 +252,13 @@ def _pick_fields(
 def _to_lonlat(raw: gpd.GeoDataFrame, file: str, crs: str, notes: list[str]) -> gpd.GeoSeries:
     """The geometry as lon/lat in the file's own datum (still GCJ-02/BD-09 when ``crs`` says so)."""
     geometry = raw.geometry
+    if crs not in SOURCE_CRSES:  # any pyproj CRS (EPSG:4528 …) for a file declaring none, or GeoJSON's 4326
+        declared = None if geometry.crs is None else pyproj.CRS.from_user_input(geometry.crs)
+        if declared is None or declared.equals(pyproj.CRS.from_epsg(4326), ignore_axis_order=True):
+            geometry = geometry.set_crs(crs, allow_override=True)
+        else:
+            notes.append(f"{file}: the file declares {declared.to_string()}, used instead of crs {crs!r}")
+        return geometry.to_crs(_WGS84)
     if geometry.crs is None:
         minx, miny, maxx, maxy = geometry.total_bounds
         if len(geometry.dropna()) and not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
@@ -418,7 +432,7 @@ def _areas_frame(
             "parent_id": pd.Series(parent, dtype=object),
             "geometry": gpd.GeoSeries(list(geoms), crs=_WGS84),
             "area_m2": pd.Series(area_m2, dtype="float64"),
-            "source_crs": pd.Series([crs] * len(area_id), dtype=str),
+            "source_crs": pd.Series([crs_label(crs)] * len(area_id), dtype=str),
         },
         geometry="geometry",
         crs=_WGS84,

@@ -12,10 +12,16 @@ googollee/eviltransform; DOMAIN.md §4.2) with the Krasovsky-1940 constants ``a 
 (note: h3 also uses (lat, lng), shapely uses (x=lon, y=lat)), accepts scalars or array-likes that
 broadcast together, and returns float64 arrays of the broadcast shape. NaN in gives NaN out. All of it
 is vectorised; pass whole arrays rather than looping.
+
+Any other coordinate system pyproj knows (an EPSG code such as ``"EPSG:4528"``, CGCS2000 / 3-degree
+Gauss–Krüger zone 40, or ``"EPSG:2263"``, NY State Plane feet; a PROJ string; WKT) is accepted by
+:func:`to_wgs84` / :func:`from_wgs84` too, through ``pyproj`` with ``always_xy=True``: there ``lat`` is the
+northing (y) and ``lon`` the easting (x) of a projected system. :func:`check_crs` validates a name.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +36,10 @@ __all__ = [
     "CRS_NAMES",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "check_crs",
+    "crs_area_of_use",
+    "crs_is_geographic",
+    "crs_label",
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
@@ -299,28 +309,96 @@ def _check_crs_name(value: object, name: str) -> str:
     return value
 
 
-def to_wgs84(lat: ArrayLike, lon: ArrayLike, crs: str) -> LatLon:
-    """Convert (lat, lon) degrees from the named ``crs`` (one of :data:`CRS_NAMES`) to WGS-84.
+@functools.lru_cache(maxsize=32)
+def _pyproj_crs(crs: str) -> Any:
+    import pyproj
 
-    GCJ-02 and BD-09 use the exact (iterated) inverse. Returns new float64 arrays ``(lat, lon)``.
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        msg = (
+            f"`crs` was {crs!r} but is expected to be one of {list(CRS_NAMES)}, an EPSG code "
+            "(e.g. 'EPSG:4528') or a PROJ string"
+        )
+        raise ValueError(msg) from exc
+
+
+@functools.lru_cache(maxsize=32)
+def _transformer(crs: str, inverse: bool) -> Any:
+    import pyproj
+
+    src, dst = (_pyproj_crs(crs), "EPSG:4326") if not inverse else ("EPSG:4326", _pyproj_crs(crs))
+    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+
+
+def check_crs(crs: object) -> str:
+    """``crs`` if it names a coordinate system: one of :data:`CRS_NAMES`, an EPSG code or a PROJ string;
+    else ``ValueError``."""
+    if isinstance(crs, str) and crs in CRS_NAMES:
+        return crs
+    if not isinstance(crs, str) or not crs.strip():
+        msg = f"`crs` was {crs!r} but is expected to be one of {list(CRS_NAMES)}, an EPSG code or PROJ string"
+        raise ValueError(msg)
+    _pyproj_crs(crs)
+    return crs
+
+
+def crs_is_geographic(crs: str) -> bool:
+    """Whether ``crs`` is in degrees (lat/lon); False for projected systems (metres, feet)."""
+    return crs in CRS_NAMES or bool(_pyproj_crs(crs).is_geographic)
+
+
+def crs_area_of_use(crs: str) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) degrees where ``crs`` is meant to be used; None when unknown or named."""
+    if crs in CRS_NAMES:
+        return None
+    area = _pyproj_crs(crs).area_of_use
+    return None if area is None else (area.west, area.south, area.east, area.north)
+
+
+def crs_label(crs: str) -> str:
+    """A short label of ``crs`` (≤ 8 characters, ``cases.source_crs``): the name, ``EPSG4528`` or the
+    EPSG digits, else ``proj``."""
+    if crs in CRS_NAMES:
+        return crs
+    code = _pyproj_crs(crs).to_epsg()
+    if code is None:
+        return "proj"
+    return f"EPSG{code}" if len(str(code)) <= 4 else str(code)[:8]
+
+
+def to_wgs84(lat: ArrayLike, lon: ArrayLike, crs: str) -> LatLon:
+    """Convert (lat, lon) from ``crs`` to WGS-84 degrees.
+
+    ``crs``: one of :data:`CRS_NAMES` (GCJ-02 and BD-09 use the exact, iterated inverse), or any system
+    pyproj knows (:func:`check_crs`), where ``lat``/``lon`` are y/x (northing/easting of a projected
+    system). Returns new float64 arrays ``(lat, lon)``.
 
     Raises
     ------
     ValueError
-        If ``crs`` is not one of ``"wgs84"``, ``"gcj02"``, ``"bd09"``.
+        If ``crs`` is not a coordinate system.
     """
-    return _TO_WGS84[_check_crs_name(crs, "crs")](lat, lon)
+    if isinstance(crs, str) and crs in CRS_NAMES:
+        return _TO_WGS84[crs](lat, lon)
+    y, x = _as_lat_lon(lat, lon)
+    out_lon, out_lat = _transformer(check_crs(crs), False).transform(x, y)
+    return np.asarray(out_lat, dtype=np.float64), np.asarray(out_lon, dtype=np.float64)
 
 
 def from_wgs84(lat: ArrayLike, lon: ArrayLike, crs: str) -> LatLon:
-    """Convert WGS-84 (lat, lon) degrees to the named ``crs`` (one of :data:`CRS_NAMES`).
+    """Convert WGS-84 (lat, lon) degrees to ``crs`` (as :func:`to_wgs84`: y/x for projected systems).
 
     Raises
     ------
     ValueError
-        If ``crs`` is not one of ``"wgs84"``, ``"gcj02"``, ``"bd09"``.
+        If ``crs`` is not a coordinate system.
     """
-    return _FROM_WGS84[_check_crs_name(crs, "crs")](lat, lon)
+    if isinstance(crs, str) and crs in CRS_NAMES:
+        return _FROM_WGS84[crs](lat, lon)
+    lat_a, lon_a = _as_lat_lon(lat, lon)
+    x, y = _transformer(check_crs(crs), True).transform(lon_a, lat_a)
+    return np.asarray(y, dtype=np.float64), np.asarray(x, dtype=np.float64)
 
 
 def transform_geometries(geoms: Any, src: str, dst: str) -> Any:

@@ -19,6 +19,9 @@ module                 operations
 ``kpi``                ``kpi_table``, ``dashboard``
 ``users``              ``authenticate``, ``create_user``, ``deactivate_user``, ``change_role`` …
 ``imports``            ``import_file`` (cases, inspectors, assignments, areas, unit grids), ``import_tracks``
+``open311``            GeoReport v2: ``discovery``, ``service_list``, ``find_requests``, ``post_request`` …
+``api_keys``           ``add_key``, ``list_keys``, ``revoke_key``, ``authenticate_key`` (HTTP clients)
+``field_api``          inspectors' phones: ``issue_token``, ``token_actor``, ``tasks``, ``upload_track``
 =====================  ======================================================================================
 """
 

@@ -210,15 +210,30 @@ class EmergingResult:
 def emerging(ctx: ServiceContext, request: EmergingRequest) -> EmergingResult:
     """Emerging hot spot analysis (:func:`analytics.emerging.emerging_hotspots`, ``analysis.alpha``).
 
-    Needs at least 10 periods and 60 cases (a ``TooFewPeriodsError``, a ValueError, otherwise).
+    Needs at least 10 periods and 60 cases (ServiceError ``too_few_periods`` / ``too_few_cases`` otherwise).
     """
-    from analytics.emerging import emerging_hotspots
+    from analytics.emerging import MIN_EVENTS, MIN_PERIODS, emerging_hotspots
 
     ctx.require("run the planner's analyses", *ANALYSIS_ROLES)
     analysis = ctx.config.analysis
     filters = request.filters.resolved(ctx)
     k = analysis.hotspot_k if request.k is None else int(request.k)
     cube, study = analysis_cube(ctx, filters, rings=k)
+    n_periods = cube.counts.shape[1]
+    if n_periods < MIN_PERIODS:
+        raise ServiceError(
+            "too_few_periods",
+            f"too few periods for a trend: {n_periods} {cube.period}(s), at least {MIN_PERIODS} are needed",
+            periods=n_periods,
+            needed=MIN_PERIODS,
+        )
+    if cube.n_cases < MIN_EVENTS:
+        raise ServiceError(
+            "too_few_cases",
+            f"too few cases: {cube.n_cases}, at least {MIN_EVENTS} are needed",
+            cases=cube.n_cases,
+            needed=MIN_EVENTS,
+        )
     result = emerging_hotspots(cube, k=k, time_step=request.time_step, alpha=analysis.alpha)
     frame = result.to_frame()
     frame = frame.assign(_order=frame["pattern"].cat.codes).sort_values(

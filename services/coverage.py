@@ -240,7 +240,9 @@ def effectiveness(ctx: ServiceContext, request: EffectivenessRequest) -> Effecti
     local = pd.DatetimeIndex(every["reported_at"]).tz_convert(tz).date
     cases = every[(local >= first) & (local <= last)].reset_index(drop=True)
     if cases.empty:
-        raise ServiceError("no_cases", f"no located case reported between {first} and {last}")
+        store = ctx.engine.url.render_as_string(hide_password=True)
+        msg = f"no located case reported between {first} and {last} in {store}"
+        raise ServiceError("no_cases_range", msg, start=first, end=last)
     root = inputs.tracks(request.tracks)
     lookback = dt.timedelta(days=int(np.ceil(request.window_h / 24.0)))  # an early report looks back
     visits = eff.visits_from_store(

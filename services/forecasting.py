@@ -115,17 +115,22 @@ def forecast(ctx: ServiceContext, request: ForecastRequest) -> ForecastResult:
     k = ctx.config.analysis.hotspot_k if request.k is None else int(request.k)
     universe, study = study_area(ctx, load_cases(ctx), filters.resolution, k)
     as_of = request.as_of if request.as_of is not None else filters.end
-    frame = forecast_cells(
-        _selected_cases(ctx, filters),
-        universe,
-        period=filters.period,
-        horizon=request.horizon,
-        model=model,
-        timezone=ctx.timezone,
-        as_of=as_of,
-        categories=list(filters.categories) or None,
-        calendar=working_calendar(ctx.config),
-    )
+    from analytics._validate import EmptySelectionError, TooFewPeriodsError
+
+    try:
+        frame = forecast_cells(
+            _selected_cases(ctx, filters),
+            universe,
+            period=filters.period,
+            horizon=request.horizon,
+            model=model,
+            timezone=ctx.timezone,
+            as_of=as_of,
+            categories=list(filters.categories) or None,
+            calendar=working_calendar(ctx.config),
+        )
+    except (TooFewPeriodsError, EmptySelectionError) as exc:  # no whole period before as_of, no case
+        raise ServiceError("no_complete_period", str(exc), period=filters.period) from exc
     frame["period_start"] = frame["period_start"].dt.strftime("%Y-%m-%d")  # plain text for CSV and GeoJSON
     table = with_h3(frame)
     return ForecastResult(table, study, str(table["model"].iloc[0]), str(table["period"].iloc[0]))

@@ -5,8 +5,9 @@ Thin wrappers over the store's importers (:func:`cases.importing.import_cases`,
 :func:`cases.areas.import_areas`, :func:`patrol.store.write_tracks`) that the ``gridpatrol import``
 commands and the Data page both call, with the city configuration applied: times without an offset are
 read in the city's zone when no mapping says otherwise, and track points are stored in day partitions of
-that zone under ``<data dir>/tracks``. Nothing is lost: rejected rows are quarantined (written to
-``<data dir>/quarantine/<file>.<kind>.quarantine.csv`` unless the request names another file).
+that zone under ``<data dir>/tracks``. Nothing is lost: rejected rows are quarantined, and the field defects
+of imported cases listed, in ``<data dir>/quarantine/<file>.<kind>.quarantine.csv`` unless the request names
+another file.
 """
 
 from __future__ import annotations
@@ -43,10 +44,12 @@ class ImportRequest:
     """One file to import.
 
     ``kind``: one of :data:`KINDS`. ``mapping``: a mapping file or shipped mapping name (cases,
-    inspectors, assignments). ``on_duplicate`` (``skip`` / ``update``) and ``categories`` (the city's
-    category table): cases only. ``level``, ``crs``, ``id_field``, ``name_field``, ``parent_field``,
-    ``layer``: areas and unit grids. ``quarantine_out``: where rejected rows go (None: the data folder's
-    quarantine; ``write_quarantine=False``: nowhere, the result still holds them).
+    inspectors, assignments). ``on_duplicate`` (``skip`` / ``update``), ``categories`` (the city's
+    category table) and ``strict`` (field-level reasons that quarantine the row instead of emptying the
+    field, ``("all",)`` for every one; :mod:`cases.validation`): cases only. ``level``, ``crs``,
+    ``id_field``, ``name_field``, ``parent_field``, ``layer``: areas and unit grids. ``quarantine_out``:
+    where rejected rows (and field defects) go (None: the data folder's quarantine;
+    ``write_quarantine=False``: nowhere, the result still holds them).
     """
 
     kind: str
@@ -54,6 +57,7 @@ class ImportRequest:
     mapping: str | None = None
     on_duplicate: str = "skip"
     categories: Path | None = None
+    strict: tuple[str, ...] = ()
     level: str | None = None
     crs: str = "wgs84"
     id_field: str | None = None
@@ -83,6 +87,7 @@ class ImportResult:
                     "imported": r.imported,
                     "duplicates": r.duplicates,
                     "quarantined": r.quarantined,
+                    "with_field_defects": getattr(r, "defective", 0),
                     "quarantine_file": str(self.quarantine_file) if self.quarantine_file else None,
                 }
             ]
@@ -126,13 +131,19 @@ def _run(ctx: ServiceContext, request: ImportRequest) -> Any:
     engine = ctx.engine
     if request.kind == "cases":
         from cases.importing import import_cases
+        from cases.mapping import MappingError, parse_strict
 
+        try:
+            strict = True if "all" in request.strict else parse_strict(list(request.strict), "--strict")
+        except MappingError as exc:
+            raise ServiceError("bad_request", str(exc)) from exc
         return import_cases(
             request.path,
             engine,
             mapping=_mapping(ctx, request.mapping),
             on_duplicate=request.on_duplicate,
             categories=request.categories,
+            strict=strict,
         )
     if request.kind in ("inspectors", "assignments"):
         from cases import people
@@ -179,7 +190,8 @@ def import_file(ctx: ServiceContext, request: ImportRequest) -> ImportResult:
             "unreadable", f"cannot read {request.path}: {exc}", path=str(request.path)
         ) from exc
     written = None
-    if report.quarantined and request.write_quarantine:
+    defects = getattr(report, "defects", None)
+    if (report.quarantined or (defects is not None and len(defects))) and request.write_quarantine:
         name = f"{Path(report.file).name}.{report.kind}.quarantine.csv"
         written = request.quarantine_out or ctx.data_dir / "quarantine" / name
         report.write_quarantine(written)

@@ -220,6 +220,10 @@ def dashboard(ctx: ServiceContext, request: DashboardRequest) -> DashboardResult
     scoring = _scoring(ctx)
     start, end = request.start, request.end
     overall = compute(data.cases, data.events, **_window(ctx, start, end, None))
+    if overall.empty or not int(overall["cases"].sum()):  # nothing filed in the range: no tiles to show
+        raise ServiceError(
+            "no_cases_in_range", f"no case was filed between {start} and {end}", start=start, end=end
+        )
     months = pd.period_range(pd.Period(start, "M"), pd.Period(end, "M"), freq="M")
     trend = pd.concat(
         [

@@ -124,6 +124,9 @@ def effectiveness_cmd(
             f"wrote the allocation gap of {len(result.gap):,} cells to {gap_out} "
             f"(patrol time to move: {result.allocation_index():.1%})"
         )
+    if not result.tracks_found:  # the case figures are written, but the patrols were not found: say so
+        click.echo(f"error: {result.tracks_message}", err=True)
+        sys.exit(3)
 
 
 def _write_gap(gap: Any, path: Path, tiles: str) -> None:

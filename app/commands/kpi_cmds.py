@@ -91,7 +91,7 @@ def kpi_cmd(**opts: Any) -> None:
         click.echo(f"error: --out must end in {', '.join(OUT_SUFFIXES)}; got {out.name}", err=True)
         sys.exit(2)
     try:
-        result = _result(opts)
+        result, unlocated = _result(opts)
     except (KpiError, ServiceError, ConfigError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -99,6 +99,8 @@ def kpi_cmd(**opts: Any) -> None:
     click.echo(
         f"{len(table):,} {opts['by']} group(s), {result.filed:,} filed case(s), {result.due:,} due", err=True
     )
+    if unlocated:
+        click.echo(f"{unlocated:,} of the filed case(s) have no location: counted here, not mapped", err=True)
     if out is None:
         click.echo(table.to_string(index=False, max_rows=60))
         return
@@ -142,7 +144,10 @@ def _result(opts: dict[str, Any]) -> Any:
         cases=cases,
     )
     try:
-        return kpi_table(ctx, request)
+        from services.study import AnalysisFilters, unlocated_count
+
+        window = AnalysisFilters(start=request.start, end=request.end)
+        return kpi_table(ctx, request), unlocated_count(ctx, window, cases)
     finally:
         ctx.engine.dispose()
 

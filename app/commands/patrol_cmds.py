@@ -192,6 +192,8 @@ def coverage_cmd(
         summary = result.to_frame("cells")
         _write_cells(summary, out, suffix, lambda: _maps().coverage_map(summary, tiles=tiles))
         click.echo(f"wrote {len(summary):,} cells ({summary['minutes'].sum():,.0f} patrol minutes) to {out}")
+    if not result.tracks_found:
+        _no_tracks(tracks_dir or ctx.tracks_root(), f"{request.start} … {request.end}")
 
 
 @click.command(name="neglect")
@@ -247,6 +249,16 @@ def neglect_cmd(
         f"wrote {len(table):,} assigned cells to {out}: {int(table['neglected'].sum()):,} not entered for "
         f"{result.never_days} days" + ("" if result.tracks_found else " (no patrol tracks found)")
     )
+    if not result.tracks_found:
+        _no_tracks(tracks_dir or ctx.tracks_root(), f"the days up to {request.as_of}")
+
+
+def _no_tracks(root: Path | None, span: str) -> None:
+    """Say that no patrol track was found (where and for which days) and exit with status 3: the table is
+    written, but every visit figure in it is unknown, not zero."""
+    where = root if root is not None else "(no track store: <data dir>/tracks)"
+    click.echo(f"error: no patrol tracks found in {where} for {span}", err=True)
+    sys.exit(3)
 
 
 COMMANDS = [coverage_cmd, neglect_cmd]

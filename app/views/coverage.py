@@ -15,9 +15,10 @@ import streamlit as st
 
 from app.cell_maps import downloads, show_map
 from app.context import require_role, service_context
-from app.i18n import t
+from app.i18n import t, word, worded
 from app.patrol_maps import with_polygons
 from app.patrol_widgets import cached_map, message, run, run_or_stop
+from app.tables import percent, show_table
 from services.coverage import (
     CoverageRequest,
     EffectivenessRequest,
@@ -41,8 +42,10 @@ left, middle, right = st.columns(3)
 chosen = left.date_input(
     t("date_range"), value=(max(first, last - dt.timedelta(days=6)), last), min_value=first, max_value=last
 )
+left.caption(t("data_end", last=last))
 start, end = (chosen[0], chosen[-1]) if isinstance(chosen, tuple | list) and chosen else (first, last)
-freq = middle.radio(t("frequency"), ["D", "W"], format_func=lambda f: t("day" if f == "D" else "week"))
+per = worded(lambda f: t("day" if f == "D" else "week"))
+freq = middle.radio(t("frequency"), ["D", "W"], format_func=per)
 never_days = right.number_input(
     t("not_patrolled_days"), min_value=1, max_value=60, value=ctx.config.patrol.never_visited_days, step=1
 )
@@ -58,11 +61,12 @@ row = st.columns(4)
 row[0].metric(t("inspector"), f"{per_inspector['inspector_id'].nunique():,}")
 row[1].metric(t("assigned_cells"), f"{len(neglect):,}")
 row[2].metric(t("neglected", n=report.never_days), f"{int(neglect['neglected'].sum()):,}")
-row[3].metric(t("coverage"), f"{per_inspector['coverage_share'].mean():.0%}")
+row[3].metric(t("coverage"), percent(float(per_inspector["coverage_share"].mean()), 0))
 
 st.subheader(t("coverage_by_inspector"))
-st.bar_chart(per_inspector, x="inspector_id", y="coverage_share", height=240)
-st.dataframe(kpis, hide_index=True, use_container_width=True)
+chart = per_inspector.rename(columns={"inspector_id": t("inspector"), "coverage_share": t("coverage")})
+st.bar_chart(chart, x=t("inspector"), y=t("coverage"), height=240)
+show_table(kpis, timezone=ctx.timezone)
 st.download_button("CSV", kpis.to_csv(index=False).encode("utf-8-sig"), "coverage.csv", "text/csv")
 
 st.subheader(t("neglected_map"))
@@ -75,7 +79,7 @@ tooltip = {
 m = cached_map("neglect_map", neglect, tooltip, tiles)
 show_map(m, key="coverage-map")
 table = neglect.sort_values("days_since_visit", ascending=False)
-st.dataframe(table[table["neglected"]], hide_index=True, use_container_width=True)
+show_table(table[table["neglected"]], timezone=ctx.timezone)
 plain = table.assign(
     last_visit=table["last_visit"].astype(str),
     days_since_visit=table["days_since_visit"].where(np.isfinite(table["days_since_visit"])),
@@ -93,18 +97,19 @@ except ServiceError as exc:  # no case in the range …: say it, no traceback
 if not result.tracks_found:
     st.warning(t("no_tracks"))
 effect, gap = result.table, result.gap.drop(columns="geometry")
-st.dataframe(effect, hide_index=True, use_container_width=True)
+show_table(effect, timezone=ctx.timezone)
 st.download_button(
     "CSV", effect.to_csv(index=False).encode("utf-8-sig"), "effectiveness.csv", "text/csv", key="eff-csv"
 )
 st.subheader(t("allocation_gap"))
-st.caption(t("allocation_gap_help", source=result.expected_source))
+st.caption(t("allocation_gap_help", source=word(result.expected_source)))
 counts = gap["status"].value_counts()
 for col, status in zip(st.columns(3), ("under", "balanced", "over"), strict=True):
     col.metric(t(f"gap_{status}"), f"{int(counts.get(status, 0)):,}")
-labels = {"h3": "H3", "status": t("gap_status"), "expected": t("expected"), "patrol_minutes": t("minutes")}
-shown_map = cached_map("gap_map", gap, labels, tiles)
+labels = {"h3": "H3", "status_words": t("gap_status"), "expected": t("expected")}
+labels["patrol_minutes"] = t("minutes")
+shown_map = cached_map("gap_map", gap.assign(status_words=gap["status"].map(word)), labels, tiles)
 show_map(shown_map, key="gap-map")
 ranked = gap.sort_values("gap", ascending=False)
-st.dataframe(ranked, hide_index=True, use_container_width=True)
+show_table(ranked, timezone=ctx.timezone)
 downloads(ranked, with_polygons(ranked), lambda: shown_map, "allocation_gap")

@@ -13,7 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from app.context import db_key, require_role, service_context
-from app.i18n import t
+from app.i18n import error_text, t
+from app.tables import percent, show_table
+from services.errors import ServiceError
 from services.kpi import TILES, DashboardRequest, DashboardResult, dashboard, filed_range
 
 require_role("manager", "admin")
@@ -41,15 +43,20 @@ first, last = span
 chosen = st.date_input(
     t("filed_range"), value=(max(first, last - dt.timedelta(days=89)), last), min_value=first, max_value=last
 )
+st.caption(t("data_end", last=last))
 start, end = (chosen[0], chosen[-1]) if isinstance(chosen, tuple | list) and chosen else (first, last)
-with st.spinner(t("dashboard")):
-    result = _dashboard(db_key(), config.timezone, config.kpi_scoring, start, end)
+try:
+    with st.spinner(t("dashboard")):
+        result = _dashboard(db_key(), config.timezone, config.kpi_scoring, start, end)
+except ServiceError as exc:  # no case filed in the range …: say it, no traceback
+    st.info(error_text(exc))
+    st.stop()
 
 overall = result.overall.iloc[0]
 for column, name in zip(st.columns(len(TILES)), TILES, strict=True):
-    value = overall[name]
-    column.metric(t(name), "–" if pd.isna(value) else f"{value:.1%}")
-st.caption(t("cohort", cases=int(overall["cases"]), should_close=int(overall["should_close"])))
+    column.metric(t(name), percent(None if pd.isna(overall[name]) else float(overall[name])))
+cases, due = int(overall["cases"]), int(overall["should_close"])
+st.caption(t("cohort", cases=f"{cases:,}", should_close=f"{due:,}"))
 
 st.subheader(t("trend"))
 trend = result.to_frame().set_index("month")[list(TILES)].rename(columns=t)
@@ -57,11 +64,11 @@ st.line_chart(trend, height=260)
 
 st.subheader(t("department_ranking"))
 ranking = result.departments.to_frame()
-st.dataframe(ranking, hide_index=True, use_container_width=True)
+show_table(ranking)
 st.download_button("CSV", ranking.to_csv(index=False).encode("utf-8-sig"), "departments.csv", "text/csv")
 
 st.subheader(t("by_district"))
 if result.districts is not None:
-    st.dataframe(result.districts.to_frame(), hide_index=True, use_container_width=True)
+    show_table(result.districts.to_frame())
 else:
     st.info(t("no_districts"))

@@ -9,7 +9,8 @@ from pathlib import Path
 import streamlit as st
 
 from app.context import require_role, service_context
-from app.i18n import ROLE_LABELS, label, t
+from app.i18n import ROLE_LABELS, error_text, label, t, worded
+from app.tables import show_table
 from services import users as user_service
 from services.errors import ServiceError
 from services.imports import ImportRequest, import_file
@@ -21,11 +22,12 @@ SHIPPED_MAPPINGS = sorted(p.stem for p in (Path(__file__).parents[2] / "cases" /
 ROLES = ["inspector", "operator", "dispatcher", "department", "supervisor", "planner", "manager", "admin"]
 
 st.title(t("data"))
-kind = st.selectbox(t("import_kind"), KINDS)
+kind = st.selectbox(t("import_kind"), KINDS, format_func=worded())
 options: dict[str, str | None] = {}
 if kind in ("areas", "unit_grids"):
     if kind == "areas":
-        options["level"] = st.selectbox(t("area_level"), ["district", "subdistrict", "community", "city"])
+        levels = ["district", "subdistrict", "community", "city"]
+        options["level"] = st.selectbox(t("area_level"), levels, format_func=worded())
     options["crs"] = st.selectbox(t("coordinate_system"), ["wgs84", "gcj02", "bd09"])
 else:
     options["mapping"] = st.selectbox(t("mapping"), ["", *SHIPPED_MAPPINGS]) or None
@@ -39,7 +41,7 @@ if upload is not None and st.button(t("run_import"), type="primary"):
                 request = ImportRequest(kind=kind, path=path, write_quarantine=False, **options)
                 report = import_file(service_context(), request).report
         except ServiceError as exc:
-            st.error(t("import_failed", error=str(exc)))
+            st.error(error_text(exc))
             st.stop()
     st.success(
         t(
@@ -54,17 +56,17 @@ if upload is not None and st.button(t("run_import"), type="primary"):
         st.warning(warning)
     if report.quarantined:
         st.subheader(t("quarantine"))
-        st.dataframe(report.quarantine, hide_index=True, use_container_width=True)
+        show_table(report.quarantine)
 
 st.subheader(t("users"))
 ctx = service_context()
 users = user_service.list_users(ctx).to_frame()
 shown = users.assign(role=users["role"].map(lambda r: label(ROLE_LABELS, r)))
-st.dataframe(shown, hide_index=True, use_container_width=True)
+show_table(shown)
 if not users.empty:
     with st.form("manage_user"):
         who = st.selectbox(t("username"), users["username"].tolist())
-        role = st.selectbox(t("role"), ROLES, format_func=lambda r: label(ROLE_LABELS, r))
+        role = st.selectbox(t("role"), ROLES, format_func=worded(lambda r: label(ROLE_LABELS, r)))
         inspector_id = st.text_input(t("inspector")) or None
         change = st.form_submit_button(t("change_role"))
         deactivate = st.form_submit_button(t("deactivate_user"))
@@ -77,7 +79,7 @@ if not users.empty:
         elif reactivate:
             user_service.reactivate_user(ctx, user_service.UserRef(who))
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
     else:
         if change or deactivate or reactivate:
             st.rerun()

@@ -13,6 +13,7 @@ from app.cell_maps import show_map
 from app.context import require_role
 from app.i18n import t
 from app.patrol_widgets import cached_map, run_or_stop
+from app.tables import column_label, percent, show_table
 from services.deployment import BeatsRequest, StaffingRequest, beats_plan, staffing
 
 require_role("manager", "admin")
@@ -28,17 +29,17 @@ left.number_input(
 beats = plan.beats
 row = st.columns(3)
 row[0].metric(t("n_beats"), f"{len(beats):,}")
-row[1].metric(t("max_deviation"), f"{beats['deviation'].abs().max():.0%}")
+row[1].metric(t("max_deviation"), percent(float(beats["deviation"].abs().max()), 0))
 row[2].metric(t("expected_total"), f"{plan.cells['expected_cases'].sum():,.1f}")
 if not plan.balanced:
     st.caption(t("not_balanced"))
 labels = {"h3": "H3", "beat": t("beat"), "workload_min": t("workload_min")}
 m = cached_map("beats_map", plan.cells, labels, st.session_state.get("tiles", "osm"))
 show_map(m, key="deployment-map")
-st.dataframe(beats, hide_index=True, use_container_width=True)
+show_table(beats)
 cells = plan.to_frame()
 with st.expander(t("beat_cells")):
-    st.dataframe(cells, hide_index=True, use_container_width=True)
+    show_table(cells)
 st.download_button("CSV", cells.to_csv(index=False).encode("utf-8-sig"), "beats.csv", "text/csv")
 
 st.subheader(t("staffing"))
@@ -46,7 +47,8 @@ n_now = right.number_input(
     t("inspectors_now"), min_value=1, max_value=500, value=max(plan.n_inspectors, 1), key="inspectors_now"
 )
 result = run_or_stop(staffing, StaffingRequest(n_inspectors=int(n_now)))
-st.dataframe(result.per_shift, hide_index=True, use_container_width=True)
-st.dataframe(result.what_if, hide_index=True, use_container_width=True)
+show_table(result.per_shift)
+show_table(result.what_if)
 shares = result.what_if.set_index("inspectors")[["case_share", "weekly_share", "value_share"]]
+shares = shares.rename(columns=column_label)
 st.line_chart(shares, height=220)

@@ -17,6 +17,7 @@ from app.context import require_role
 from app.i18n import t
 from app.maps import PATTERN_COLOURS, cells_layer
 from app.planner_widgets import cell_history_panel, filter_bar, options_or_stop, run_or_stop, study_caption
+from app.tables import metric_label, show_table
 from services.analysis import EmergingRequest, emerging
 
 require_role("planner", "manager", "admin")
@@ -42,8 +43,8 @@ def _fill(shown: pd.DataFrame) -> pd.Series:
 
 
 def _tooltip() -> dict[str, str]:
-    labels = {"count": t("cases"), "pattern": t("pattern"), "trend_z": "trend z", "hot_periods": "hot"}
-    return {"h3": "H3", **labels}
+    names = ("pattern", "trend_z", "hot_periods")
+    return {"h3": "H3", "count": t("cases"), **{name: t(name) for name in names}}
 
 
 st.title(t("emerging"))
@@ -54,12 +55,12 @@ rings = sorted({1, 2, 3, options.hotspot_k})
 k = left.selectbox(t("rings"), rings, index=rings.index(options.hotspot_k))
 steps = sorted({0, 1, 2, 3, DEFAULTS.time_step})
 time_step = right.selectbox(t("time_step"), steps, index=steps.index(DEFAULTS.time_step))
-result = run_or_stop(emerging, EmergingRequest(filters, k=int(k), time_step=int(time_step)), too_few=True)
+result = run_or_stop(emerging, EmergingRequest(filters, k=int(k), time_step=int(time_step)))
 
 present = {name: count for name, count in result.pattern_counts().items() if name != "no_pattern"}
 present = present or {"no_pattern": result.pattern_counts().get("no_pattern", 0)}
 for column, (name, count) in zip(st.columns(len(present)), present.items(), strict=True):
-    column.metric(name, f"{count:,}")
+    column.metric(metric_label(name), f"{count:,}")
 study_caption(result)
 shown = result.shown()
 tiles = st.session_state.get("tiles", "osm")
@@ -67,6 +68,6 @@ clicked = show_class_cells(
     shown, "pattern", "no_pattern", _fill, _tooltip(), res=filters.resolution, layer_id="emerging"
 )
 table = result.to_frame()
-st.dataframe(table.head(200), hide_index=True, use_container_width=True)
+show_table(table.head(200))
 downloads(table, shown, lambda: _map(shown, filters.resolution, tiles), "emerging")
 cell_history_panel(table, clicked, filters, key="emerging-cell")

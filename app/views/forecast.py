@@ -16,7 +16,7 @@ import streamlit as st
 from app.cell_maps import downloads, html_cells_map, sum_overview, with_polygons
 from app.context import require_role
 from app.hexmap import cell_deck, show_cells
-from app.i18n import t
+from app.i18n import t, word, worded
 from app.maps import cells_layer, sequential_fill
 from app.planner_widgets import (
     cell_history_panel,
@@ -26,6 +26,7 @@ from app.planner_widgets import (
     run_or_stop,
     study_caption,
 )
+from app.tables import show_table
 from services.forecasting import FAST_MODELS, ForecastRequest, forecast, forecast_models
 
 require_role("planner", "manager", "admin")
@@ -54,18 +55,20 @@ options = options_or_stop()
 filters = filter_bar(options)
 choices, default_model = run(forecast_models)
 left, middle, right = st.columns(3)
-model = left.selectbox(t("model"), list(choices), index=list(choices).index(default_model))
+model = left.selectbox(
+    t("model"), list(choices), index=list(choices).index(default_model), format_func=worded()
+)
 if model not in FAST_MODELS:
     left.caption(t("slow_model"))
 horizon = middle.selectbox(t("horizon"), [1, 2, 3, 4])
 top = right.number_input(t("top_cells"), min_value=10, max_value=5000, value=200, step=10)
 with st.spinner(t("forecasting")):
-    result = run_or_stop(forecast, ForecastRequest(filters, model=model, horizon=int(horizon)), too_few=True)
+    result = run_or_stop(forecast, ForecastRequest(filters, model=model, horizon=int(horizon)))
 
 table = result.to_frame()
 row = st.columns(3)
 row[0].metric(t("period"), result.period)
-row[1].metric(t("model"), result.model)
+row[1].metric(t("model"), word(result.model))
 row[2].metric(t("expected_total"), f"{table['expected'].sum():,.1f}")
 study_caption(result)
 shown = table.head(int(top))
@@ -74,6 +77,6 @@ deck = cell_deck(
     shown, fill=sequential_fill(shown["risk"]), tooltip=_tooltip(), tiles=tiles, layer_id="forecast"
 )
 clicked = show_cells(deck, key="forecast-map", layer_id="forecast")
-st.dataframe(shown, hide_index=True, use_container_width=True)
+show_table(shown)
 downloads(table, shown, lambda: _map(shown, filters.resolution, tiles), "forecast")
 cell_history_panel(table, clicked, filters, key="forecast-cell")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app.context import current_user, db_key, service_context
 from app.i18n import TABLE_LABELS, label, t
+from app.tables import show_table
 from services.imports import StoreStatus, store_status
 from services.kpi import KPI_ROLES, RecentCases, recent_cases
 
@@ -65,5 +66,5 @@ st.subheader(t("imports"))
 if status.imports.empty:
     st.info(t("no_imports"))
 else:
-    st.dataframe(status.imports, hide_index=True, use_container_width=True)
+    show_table(status.imports, timezone=service_context().timezone)
 st.caption(f"{t('database')}: {service_context().engine.url.render_as_string(hide_password=True)}")

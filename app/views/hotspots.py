@@ -16,6 +16,7 @@ from app.context import require_role
 from app.i18n import t
 from app.maps import GI_CLASS_COLOURS, cells_layer
 from app.planner_widgets import cell_history_panel, filter_bar, options_or_stop, run_or_stop, study_caption
+from app.tables import metric_label, show_table
 from services.analysis import HotspotRequest, hotspots
 
 require_role("planner", "manager", "admin")
@@ -47,7 +48,7 @@ result = run_or_stop(hotspots, HotspotRequest(filters, k=int(k)))
 for column, (name, count) in zip(
     st.columns(len(GI_CLASS_COLOURS)), result.class_counts().items(), strict=True
 ):
-    column.metric(name, f"{count:,}")
+    column.metric(metric_label(name), f"{count:,}")
 study_caption(result)
 shown = result.shown()
 tiles = st.session_state.get("tiles", "osm")
@@ -58,12 +59,8 @@ clicked = show_class_cells(
 st.subheader(t("hotspot_areas"))
 st.caption(t("hotspot_areas_help"))
 areas = result.areas.drop(columns=["peak_cell", "cells"])
-st.dataframe(
-    areas.round({"peak_z": 2, "lat": 5, "lon": 5, "trend_tau": 2, "trend_p": 4}),
-    hide_index=True,
-    use_container_width=True,
-)
+show_table(areas.round({"lat": 5, "lon": 5}))
 table = result.to_frame()
-st.dataframe(table.head(200), hide_index=True, use_container_width=True)
+show_table(table.head(200))
 downloads(table, shown, lambda: _map(shown, filters.resolution, tiles), "hotspots")
 cell_history_panel(table, clicked, filters, key="hotspots-cell")

@@ -23,8 +23,10 @@ from app.field_widgets import (
     route_section,
     task_table,
 )
-from app.i18n import t
+from app.i18n import label, t
+from app.labels import STATUS_LABELS
 from app.patrol_widgets import run_or_stop
+from app.tables import show_table
 from grid.cells import cells_to_polygons
 from services.coverage import NeglectRequest, neglect
 from services.field import FieldRequest, case_access, field_view, last_track_day, safe_id
@@ -38,6 +40,8 @@ today = pd.Timestamp.now(tz=ctx.timezone).date()
 last_track = last_track_day(ctx)
 # The demo city's data end before today: default to the last day with tracks, so the page shows something.
 day = st.date_input(t("as_of"), value=min(today, last_track) if last_track else today, max_value=today)
+if last_track is not None and last_track < today:
+    st.caption(t("data_day", last=last_track))
 view = field_view(ctx, FieldRequest(inspector_id, day, with_neglect=False))
 cells = view.cells
 if cells.size == 0:
@@ -50,7 +54,7 @@ if requested and requested not in set(tasks["case_id"]):
     # Not one of my open tasks: say whether it is closed (mine) or refuse without telling whether it exists.
     status = case_access(ctx, requested, inspector_id=inspector_id, day=day)
     if status is not None:
-        st.info(t("case_not_open", case=f"`{safe_id(requested)}`", status=status))
+        st.info(t("case_not_open", case=f"`{safe_id(requested)}`", status=label(STATUS_LABELS, status)))
     else:
         st.error(t("case_refused", case=f"`{safe_id(requested)}`"))
     requested = None
@@ -87,7 +91,7 @@ with tab_tasks:
     if tasks.empty:
         st.info(t("no_tasks"))
     else:
-        st.dataframe(tasks[TASK_COLUMNS], hide_index=True, use_container_width=True)
+        show_table(tasks[TASK_COLUMNS], timezone=ctx.timezone)
         ids = tasks["case_id"].tolist()
         case_id = st.selectbox(t("case"), ids, index=ids.index(requested) if requested in ids else 0)
         detail = tasks.loc[tasks["case_id"] == case_id].iloc[0]

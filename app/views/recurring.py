@@ -18,6 +18,7 @@ from app.hexmap import cell_deck, show_cells
 from app.i18n import t
 from app.maps import cells_layer, sequential_fill
 from app.planner_widgets import cell_history_panel, filter_bar, options_or_stop, run_or_stop, study_caption
+from app.tables import show_table
 from services.analysis import RecurringRequest, recurring
 
 require_role("planner", "manager", "admin")
@@ -69,6 +70,6 @@ deck = cell_deck(
     chronic, fill=sequential_fill(chronic["share"]), tooltip=_tooltip(), tiles=tiles, layer_id="recurring"
 )
 clicked = show_cells(deck, key="recurring-map", layer_id="recurring")
-st.dataframe(chronic.head(200), hide_index=True, use_container_width=True)
+show_table(chronic.head(200))
 downloads(chronic, chronic, lambda: _map(chronic, filters.resolution, tiles), "recurring")
 cell_history_panel(chronic, clicked, filters, key="recurring-cell")

@@ -106,8 +106,9 @@ def _load_planted():
 
 
 planted = _load_planted()
-plant_city, beat_cells, BEATS, PLANTED = (
+plant_city, add_case_today_to, beat_cells, BEATS, PLANTED = (
     planted.plant_city,
+    planted.add_case_today,
     planted.beat_cells,
     planted.BEATS,
     planted.PLANTED,
@@ -123,3 +124,38 @@ def city(app_db: Engine, tmp_path: Path, _city_dir: Path) -> dict[str, object]:
     ids: dict[str, object] = {name: f"T-{name}" for name in PLANTED}
     ids.update({f"cells_{i}": beat_cells(i) for i in BEATS})
     return ids
+
+
+@pytest.fixture
+def add_case_today():
+    """:func:`planted.add_case_today`: one open case reported an hour ago, by the machine's clock."""
+    return add_case_today_to
+
+
+@pytest.fixture(scope="session")
+def _demo60_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 60-day demo city of tests/services/conftest.py (2025-01-01 … 2025-03-01, tracks included) with
+    one user per role (the inspector account bound to the first demo inspector): read-only, copy it."""
+    import sqlalchemy as sa
+
+    from sim.config import DemoConfig
+    from sim.load import load_demo
+    from sim.run import simulate
+
+    demo = DemoConfig(
+        days=60, n_inspectors=12, cases_per_day=150.0, area_km2=16.0, n_subdistricts=6, n_communities=20
+    )
+    folder = tmp_path_factory.mktemp("app-demo60")
+    out = folder / "geo" / "demo"
+    simulate(demo, out)
+    engine = make_engine(f"sqlite:///{(folder / DB_NAME).as_posix()}")
+    init_db(engine)
+    load_demo(out, engine)
+    with engine.connect() as conn:
+        first = conn.execute(sa.select(sa.func.min(Inspector.inspector_id))).scalar()
+    for role, username in ROLE_USERS.items():
+        create_user(
+            engine, username, role, password=PASSWORD, inspector_id=first if role == "inspector" else None
+        )
+    engine.dispose()
+    return folder

@@ -149,3 +149,36 @@ def plant_city(engine: Engine, data_dir: Path) -> dict[str, str]:
         )
     write_tracks(pd.concat(points, ignore_index=True), data_dir / "tracks")
     return ids
+
+
+def add_case_today(engine: Engine) -> str:
+    """One open case reported an hour ago (by the machine's clock) in I001's beat, or at the demo city's
+    first inspector's first cell when the store has no I001 beat; returns its id."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    with engine.connect() as conn:
+        cell = conn.execute(sa.select(Assignment.cell).order_by(Assignment.inspector_id).limit(1)).scalar()
+    if cell is None:
+        lat, lon = BEATS["I001"]
+        cell = int(latlng_to_cells(np.array([lat]), np.array([lon]), 10)[0])
+    else:
+        from grid.cells import cell_centers
+
+        lat_a, lon_a = cell_centers(np.array([cell], dtype=np.int64))
+        lat, lon = float(lat_a[0]), float(lon_a[0])
+    row = {
+        "case_id": "T-today",
+        "source": "hotline",
+        "category_code": "06010",
+        "lat": lat,
+        "lon": lon,
+        "cell": int(cell),
+        "reported_at": now,
+        "registered_at": now,
+        "deadline_at": now + dt.timedelta(hours=24),
+        "status": "reported",
+        "description": "今天的案件",
+        "version": 1,
+    }
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Case), [row])
+    return row["case_id"]

@@ -159,7 +159,7 @@ def test_a_case_of_another_inspector_in_the_url_is_refused(city, login) -> None:
     assert case_box.value == city["mine_check"]
     at.query_params["case"] = city["mine_closed"]
     at.run()
-    assert "closed" in at.info[0].value
+    assert "已结案" in at.info[0].value
 
 
 def test_inspector_checks_a_case_and_the_event_is_stored(city, login, app_db: Engine) -> None:

@@ -113,7 +113,7 @@ def test_xlsx_with_a_title_row_keeps_chinese_and_sheet_rows(tmp_path: Path, sqli
     sheet.append([*second[:3], "not a number", *second[4:]])
     path = tmp_path / "cases.xlsx"
     workbook.save(path)
-    report = import_cases(path, sqlite_engine)
+    report = import_cases(path, sqlite_engine, strict=["unparseable_number"])
     assert (report.read, report.imported, report.quarantined) == (2, 1, 1)
     bad = report.quarantine.iloc[0]
     assert (bad["reason"], bad["field"], bad["line"]) == ("unparseable_number", "lat", 5)
@@ -146,7 +146,7 @@ def test_open311_requests_json(tmp_path: Path, sqlite_engine: Engine) -> None:
     ]  # fmt: skip
     path = tmp_path / "requests.json"
     path.write_text(json.dumps(requests), encoding="utf-8")
-    report = import_cases(path, sqlite_engine, mapping=load_mapping("open311"))
+    report = import_cases(path, sqlite_engine, mapping=load_mapping("open311"), strict=["missing_field"])
     assert (report.read, report.imported, report.quarantined) == (2, 1, 1)
     bad = report.quarantine.iloc[0]
     assert (bad["reason"], bad["field"], bad["line"]) == ("missing_field", "lon", 2)  # array index + 1
@@ -226,6 +226,12 @@ def test_cli_imports_and_writes_the_quarantine(tmp_path: Path) -> None:
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert "read 3, imported 2, duplicates 0, quarantined 1" in result.output
-    assert "unparseable_number 1" in result.output
+    assert "read 3, imported 3, duplicates 0, quarantined 0; 3 imported, of which 1 with field defects" in (
+        result.output
+    )
+    assert "unparseable_number lat 1" in result.output
     assert out.read_text(encoding="utf-8-sig").count("unparseable_number") == 1
+    strict = CliRunner().invoke(
+        main, [args[0], migrated_sqlite(tmp_path / "s.db"), *args[2:], "--strict", "all"]
+    )
+    assert "read 3, imported 2, duplicates 0, quarantined 1" in strict.output, strict.output

@@ -82,7 +82,8 @@ BAD_ROWS = [
 def test_bad_row_is_quarantined_with_reason_field_and_line(
     tmp_path: Path, sqlite_engine: Engine, row: str, reason: str, field: str
 ) -> None:
-    report = _import(tmp_path, sqlite_engine, GOOD + row + "\n" + GOOD.replace("C1", "C3"))
+    """With ``strict=True`` every reason quarantines the row (field-level: test_import_defects.py)."""
+    report = _import(tmp_path, sqlite_engine, GOOD + row + "\n" + GOOD.replace("C1", "C3"), strict=True)
     assert (report.read, report.imported, report.duplicates, report.quarantined) == (3, 2, 0, 1)
     bad = report.quarantine.iloc[0]
     assert (bad["reason"], bad["field"], bad["line"]) == (reason, field, 3)
@@ -155,10 +156,12 @@ def test_unmapped_value_of_a_value_map(tmp_path: Path, sqlite_engine: Engine) ->
     mapping = Mapping(origin="city.toml", values={"source": {"热线": "hotline", "监督员": "patrol"}})
     body = GOOD.replace("hotline", "热线") + "C2,传真,06010,32.01,120.86,2024-03-05 09:00:00,,x\n"
     report = _import(tmp_path, sqlite_engine, body, mapping=mapping)
-    bad = report.quarantine.iloc[0]
-    assert (report.imported, bad["reason"], bad["field"], bad["line"]) == (1, "unmapped_value", "source", 3)
+    bad = report.defects.iloc[0]  # a field-level defect: the case is imported with source "other"
+    assert (report.imported, bad["reason"], bad["field"], bad["line"]) == (2, "unmapped_value", "source", 3)
     assert '"传真"' in bad["detail"]
     assert "[values.source] of city.toml" in bad["detail"]
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(sa.select(Case.source).where(Case.case_id == "C2")).scalar_one() == "other"
 
 
 def test_value_map_default_star(tmp_path: Path, sqlite_engine: Engine) -> None:
@@ -211,7 +214,7 @@ def test_duplicate_across_chunks_and_after_a_quarantined_first_copy(
 ) -> None:
     monkeypatch.setattr(readers, "CHUNK_ROWS", 2)
     body = (
-        "C1,hotline,06010,bad,120.86,2024-03-05 08:00,,first copy is invalid\n"
+        "C1,hotline,06010,32.01,120.86,someday,,first copy is invalid\n"
         + GOOD
         + "C2,hotline,06010,32.01,120.86,2024-03-05 09:00,,x\n"
         + GOOD
@@ -245,13 +248,13 @@ def test_line_numbers_count_physical_lines(
         + "\n"  # line 5, blank
         + "C3,too,many,fields,here,x,y,z,w\n"  # line 6, malformed
         + 'C4,hotline,06010,32.01,120.86,2024-03-05 09:00,,"three\r\nphysical\nlines"\n'  # lines 7-9
-        + "C5,hotline,06010,bad,120.86,2024-03-05 09:00,,x\n"  # line 10
+        + "C5,hotline,06010,32.01,120.86,someday,,x\n"  # line 10
     )
     report = _import(tmp_path, sqlite_engine, body)
     assert (report.read, report.imported, report.quarantined) == (5, 3, 2)
     assert dict(zip(report.quarantine["reason"], report.quarantine["line"], strict=True)) == {
         "malformed_row": 6,
-        "unparseable_number": 10,
+        "unparseable_time": 10,
     }
     assert any("1 empty row(s) skipped" in w for w in report.warnings)
     with sqlite_engine.connect() as conn:
@@ -261,6 +264,13 @@ def test_line_numbers_count_physical_lines(
 
 def test_first_failing_check_wins(tmp_path: Path, sqlite_engine: Engine) -> None:
     """A row with several problems is quarantined once, with the earliest check's reason."""
-    report = _import(tmp_path, sqlite_engine, "C2,phone,06010,abc,120.86,garbage,,x\n")
+    report = _import(tmp_path, sqlite_engine, "C2,phone,06010,abc,120.86,garbage,,x\n", strict=True)
     assert report.quarantined == 1
     assert report.quarantine.iloc[0]["reason"] == "unparseable_number"
+
+
+def test_a_row_level_problem_wins_over_field_defects(tmp_path: Path, sqlite_engine: Engine) -> None:
+    """Field defects of a quarantined row are not listed: the row is quarantined with its row-level reason."""
+    report = _import(tmp_path, sqlite_engine, "C2,phone,06010,abc,120.86,garbage,,x\n")
+    assert (report.quarantined, report.defective, len(report.defects)) == (1, 0, 0)
+    assert report.quarantine.iloc[0]["reason"] == "unparseable_time"

@@ -44,7 +44,7 @@ def _count(engine: Engine, table: sa.Table) -> int:
 
 
 def test_import_twice_adds_nothing(tmp_path: Path, store_engine: Engine) -> None:
-    path = _write(tmp_path / "c.csv", _rows(5) + "BAD,patrol,06010,abc,120,2024-03-05 08:00,,open,x\n")
+    path = _write(tmp_path / "c.csv", _rows(5) + "BAD,patrol,06010,32.0,120,someday,,open,x\n")
     first = import_cases(path, store_engine)
     second = import_cases(path, store_engine)
     assert (first.read, first.imported, first.duplicates, first.quarantined) == (6, 5, 0, 1)
@@ -108,7 +108,7 @@ def test_a_crash_midway_leaves_the_store_as_it_was(
     monkeypatch.setattr(cases.importing, "insert_rows", failing_insert)
     with pytest.raises(RuntimeError, match="disk on fire"):
         import_cases(
-            _write(tmp_path / "c.csv", _rows(6) + "X,patrol,06010,bad,1,2024-03-05,,open,x\n"), store_engine
+            _write(tmp_path / "c.csv", _rows(6) + "X,patrol,06010,32.0,1,someday,,open,x\n"), store_engine
         )
     assert calls == [2, 2]
     assert _count(store_engine, Case.__table__) == 2  # only the earlier import

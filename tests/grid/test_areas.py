@@ -252,7 +252,7 @@ def test_explicit_fields_and_numeric_codes(tmp_path: Path) -> None:
     ("kwargs", "error", "match"),
     [
         ({"level": "province"}, ValueError, "`level` was 'province'"),
-        ({"level": "district", "crs": "cgcs2000"}, ValueError, "`crs` was 'cgcs2000'"),
+        ({"level": "district", "crs": "gcj-02"}, ValueError, "`crs` was 'gcj-02'"),
         ({"level": "district", "id_field": "nope"}, AreaFileError, "`id_field` was 'nope'"),
         ({"level": "district", "layer": "nope"}, AreaFileError, "`layer` was 'nope'"),
     ],

@@ -142,7 +142,18 @@ def test_dispatch_matches_the_direct_functions(crs: str) -> None:
     assert haversine_m(lat, lon, *back).max() < 1e-3
 
 
-@pytest.mark.parametrize("bad", ["WGS84", "gcj-02", "", None, 4326])
+def test_any_pyproj_crs_goes_through_pyproj() -> None:
+    """Names pyproj knows (``WGS84``, ``EPSG:4326``, EPSG codes of projected systems) are accepted too."""
+    for name in ("WGS84", "EPSG:4326"):
+        lat, lon = to_wgs84(32.0, 120.0, name)
+        assert (float(lat), float(lon)) == pytest.approx((32.0, 120.0), abs=1e-12)
+    y, x = from_wgs84(32.0, 120.86, "EPSG:4528")  # CGCS2000 / 3-degree Gauss-Kruger zone 40: y, x in metres
+    assert 40_000_000 < float(x) < 41_000_000
+    back = to_wgs84(y, x, "EPSG:4528")
+    assert haversine_m(32.0, 120.86, *back).max() < 1e-3
+
+
+@pytest.mark.parametrize("bad", ["gcj-02", "", None, 4326])
 def test_dispatch_rejects_unknown_names_listing_the_allowed_ones(bad: Any) -> None:
     with pytest.raises(ValueError, match=r"`crs` was .* expected to be one of \['wgs84', 'gcj02', 'bd09'\]"):
         to_wgs84(32.0, 120.0, bad)

@@ -50,8 +50,9 @@ def test_import_tracks_then_coverage(tmp_path: Path, monkeypatch: pytest.MonkeyP
     empty = runner.invoke(
         main, ["coverage", "--from", "2013-01-01", "--to", "2013-01-02", "--out", str(csv_out)]
     )
-    assert empty.exit_code == 0, empty.output
+    assert empty.exit_code == 3, empty.output  # no track in the range: said, and not a success
     assert "wrote 0 cells" in empty.output
+    assert "no patrol tracks found in" in empty.output
 
 
 def test_grid_build_writes_geoparquet_and_csv(tmp_path: Path) -> None:
