@@ -276,7 +276,8 @@ def gi_star(
     g = local_sum / total
     expected = wi / n
     variance = wi * (n - wi) / (n - 1) / n**2 * var / mean**2
-    z = (g - expected) / np.sqrt(variance)
+    with np.errstate(invalid="ignore", divide="ignore"):  # no variance (one cell, or all equal): z is NaN
+        z = (g - expected) / np.sqrt(variance)
     p = two_sided_p(z)
     q = benjamini_hochberg(p)
     p_sim = sims = None

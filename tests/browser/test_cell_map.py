@@ -72,7 +72,7 @@ def test_gaode_base_map_draws_shifted_cells_without_network(
     box = (By.CSS_SELECTOR, "[data-testid=stSelectbox]:has(input[aria-label='底图'])")
     widget = WebDriverWait(browser, 30).until(ec.presence_of_element_located(box))
     widget.find_element(By.CSS_SELECTOR, "button[aria-haspopup=listbox]").click()
-    option = (By.XPATH, "//*[@role='option'][normalize-space(.)='gaode']")
+    option = (By.XPATH, "//*[@role='option'][normalize-space(.)='高德地图']")
     WebDriverWait(browser, 10).until(ec.element_to_be_clickable(option)).click()
     # Tiles from autonavi.com may or may not load here: the cells draw either way.
     assert map_painted(browser, timeout=60) >= 1
@@ -81,7 +81,7 @@ def test_gaode_base_map_draws_shifted_cells_without_network(
     screenshot("hotspots-gaode")
     widget = browser.find_element(*box)
     widget.find_element(By.CSS_SELECTOR, "button[aria-haspopup=listbox]").click()
-    option = (By.XPATH, "//*[@role='option'][normalize-space(.)='none']")
+    option = (By.XPATH, "//*[@role='option'][normalize-space(.)='无']")
     WebDriverWait(browser, 10).until(ec.element_to_be_clickable(option)).click()
 
 
