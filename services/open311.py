@@ -39,6 +39,7 @@ import pyarrow as pa
 
 from cases import repository_api as store
 from cases.categories import load_categories
+from cases.export import OPEN311_FIELDS
 from services import api_keys
 from services.cases import CaseReport, report
 from services.context import ServiceContext
@@ -65,26 +66,8 @@ SPEC = "http://wiki.open311.org/GeoReport_v2"
 WINDOW_DAYS = 90
 #: Requests per page of GET requests (``page`` selects further pages).
 MAX_PAGE_SIZE = 1000
-#: Fields of a service request, in the spec's order.
-REQUEST_FIELDS = (
-    "service_request_id",
-    "status",
-    "status_notes",
-    "service_name",
-    "service_code",
-    "description",
-    "agency_responsible",
-    "service_notice",
-    "requested_datetime",
-    "updated_datetime",
-    "expected_datetime",
-    "address",
-    "address_id",
-    "zipcode",
-    "lat",
-    "long",
-    "media_url",
-)
+#: Fields of a service request, in the spec's order (the export's, one definition).
+REQUEST_FIELDS = OPEN311_FIELDS
 #: Lengths of the fields kept beside the case (``api_requests``).
 _LIMITS = {
     "first_name": 200,
