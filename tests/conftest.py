@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,3 +77,40 @@ def store_engine(request: pytest.FixtureRequest) -> Engine:
     """The same test on SQLite and on PostgreSQL."""
     name = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
     return request.getfixturevalue(name)
+
+
+#: The 60-day demo city of the parity, page and no-traceback tests (Wed 2025-01-01 … Sun 2025-03-01,
+#: 150 cases a day on 16 km², 12 inspectors, tracks included).
+DEMO60_CONFIG = {
+    "days": 60, "n_inspectors": 12, "cases_per_day": 150.0, "area_km2": 16.0, "n_subdistricts": 6,
+    "n_communities": 20,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def demo60_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The simulated and loaded 60-day city's data folder, built once per session (read-only: copy it
+    with :func:`use_data_copy`)."""
+    from sim.config import DemoConfig
+    from sim.load import load_demo
+    from sim.run import simulate
+
+    folder = tmp_path_factory.mktemp("demo60")
+    out = folder / "geo" / "demo"
+    simulate(DemoConfig(**DEMO60_CONFIG), out)
+    engine = make_engine(f"sqlite:///{(folder / 'gridpatrol.db').as_posix()}")
+    init_db(engine)
+    load_demo(out, engine)
+    engine.dispose()
+    return folder
+
+
+def use_data_copy(template: Path, target: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Copy the data folder ``template`` to ``target`` and make it the app's and the CLI's
+    (``GRIDPATROL_DATA_DIR``; no ``GRIDPATROL_DB_URL`` or zone override; tiles off); returns ``target``."""
+    shutil.copytree(template, target, symlinks=True)
+    monkeypatch.setenv("GRIDPATROL_DATA_DIR", str(target))
+    monkeypatch.delenv("GRIDPATROL_DB_URL", raising=False)
+    monkeypatch.delenv("GRIDPATROL_TIMEZONE", raising=False)
+    monkeypatch.setenv("GRIDPATROL_TILES", "none")
+    return target

@@ -133,24 +133,14 @@ def add_case_today():
 
 
 @pytest.fixture(scope="session")
-def _demo60_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _demo60_dir(demo60_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 60-day demo city of tests/services/conftest.py (2025-01-01 … 2025-03-01, tracks included) with
     one user per role (the inspector account bound to the first demo inspector): read-only, copy it."""
     import sqlalchemy as sa
 
-    from sim.config import DemoConfig
-    from sim.load import load_demo
-    from sim.run import simulate
-
-    demo = DemoConfig(
-        days=60, n_inspectors=12, cases_per_day=150.0, area_km2=16.0, n_subdistricts=6, n_communities=20
-    )
     folder = tmp_path_factory.mktemp("app-demo60")
-    out = folder / "geo" / "demo"
-    simulate(demo, out)
+    shutil.copytree(demo60_template, folder, dirs_exist_ok=True, symlinks=True)
     engine = make_engine(f"sqlite:///{(folder / DB_NAME).as_posix()}")
-    init_db(engine)
-    load_demo(out, engine)
     with engine.connect() as conn:
         first = conn.execute(sa.select(sa.func.min(Inspector.inspector_id))).scalar()
     for role, username in ROLE_USERS.items():

@@ -11,13 +11,13 @@ and no ``Traceback`` text.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from cases.db import make_engine
+from tests.conftest import use_data_copy
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 PASSWORD = "demo-password-1"  # conftest's users
@@ -75,12 +75,7 @@ def store(
     """The data folder of one store state, set as ``GRIDPATROL_DATA_DIR``; returns the state's name."""
     state = request.param
     template = request.getfixturevalue("_demo60_dir" if state.startswith("demo") else "_template_dir")
-    folder = tmp_path / "data"
-    shutil.copytree(template, folder, symlinks=True)
-    monkeypatch.setenv("GRIDPATROL_DATA_DIR", str(folder))
-    monkeypatch.delenv("GRIDPATROL_DB_URL", raising=False)
-    monkeypatch.delenv("GRIDPATROL_TIMEZONE", raising=False)
-    monkeypatch.setenv("GRIDPATROL_TILES", "none")
+    folder = use_data_copy(template, tmp_path / "data", monkeypatch)
     if state in ("today", "demo_today"):
         engine = make_engine(f"sqlite:///{(folder / 'gridpatrol.db').as_posix()}")
         add_case_today(engine)

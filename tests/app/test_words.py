@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.conftest import use_data_copy
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 PASSWORD = "demo-password-1"  # conftest's users
@@ -105,13 +106,7 @@ def _untranslated(shown: dict[str, list[str]], lang: str) -> list[str]:
 
 @pytest.fixture
 def demo_city(_demo60_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    shutil.copytree(_demo60_dir, folder, symlinks=True)
-    monkeypatch.setenv("GRIDPATROL_DATA_DIR", str(folder))
-    monkeypatch.delenv("GRIDPATROL_DB_URL", raising=False)
-    monkeypatch.delenv("GRIDPATROL_TIMEZONE", raising=False)
-    monkeypatch.setenv("GRIDPATROL_TILES", "none")
-    return folder
+    return use_data_copy(_demo60_dir, tmp_path / "data", monkeypatch)
 
 
 @pytest.mark.slow

@@ -26,19 +26,9 @@ from benchmarks.bench_h3ronpy import (
 )
 from grid._h3_disk import disk_neighbours
 from grid.cells import cells_to_polygons, latlng_to_cells
+from tests.grid.test_h3_disk import _all_cells, _as_int64
 
 Cells = npt.NDArray[np.int64]
-
-
-def _as_int64(values: list[int]) -> Cells:
-    return np.array(values, dtype=np.uint64).view(np.int64)
-
-
-def _all_cells(res: int) -> Cells:
-    base = [h3.str_to_int(c) for c in h3.get_res0_cells()]
-    if res == 0:
-        return np.sort(_as_int64(base))
-    return np.sort(_as_int64([c for b in base for c in h3i.cell_to_children(b, res)]))
 
 
 def _universes() -> list[Cells]:
