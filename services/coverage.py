@@ -45,6 +45,11 @@ class CoverageRequest:
 
 @dataclasses.dataclass(frozen=True)
 class CoverageResult:
+    """What :func:`coverage_report` found: three tables (``to_frame("kpis" | "neglect" | "cells")``);
+    cells are
+    int64 ``cell`` with the ``h3`` hex id, times tz-aware, minutes of presence; ``tracks_found`` False when no
+    track lies in the range."""
+
     kpis: pd.DataFrame  #: per inspector and period (:func:`patrol.kpis.inspector_coverage`)
     neglect: pd.DataFrame  #: per assigned cell (:func:`patrol.kpis.cell_neglect`), h3, inspector_id
     cells: pd.DataFrame  #: per visited cell (:func:`patrol.coverage.cell_summary`), h3
@@ -130,6 +135,10 @@ class NeglectRequest:
 
 @dataclasses.dataclass(frozen=True)
 class NeglectResult:
+    """What :func:`neglect` found: one row per assigned cell (``to_frame()``), ``neglected`` when not
+    entered for
+    ``never_days`` days; ``tracks_found`` False when the store has no track before ``as_of``."""
+
     table: pd.DataFrame  #: per cell: cell, h3, last_visit, days_since_visit, …, neglected, inspector_id
     never_days: int
     tracks_found: bool
@@ -186,6 +195,9 @@ class EffectivenessRequest:
 
 @dataclasses.dataclass(frozen=True)
 class EffectivenessResult:
+    """What :func:`effectiveness` found: the table per group (``to_frame()``: cases, patrol finds, citizen
+    reports walked past, rates), the allocation-gap GeoDataFrame (EPSG:4326) and the counts behind them."""
+
     table: pd.DataFrame
     gap: Any  #: GeoDataFrame of :func:`patrol.effectiveness.allocation_gap`, or None
     expected_source: str

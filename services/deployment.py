@@ -44,6 +44,9 @@ class BeatsRequest:
 
 @dataclasses.dataclass(frozen=True)
 class BeatsResult:
+    """What :func:`beats_plan` cut: ``to_frame()`` one row per cell (int64 ``cell``, ``h3``, ``beat``, weekly
+    ``workload_min``), ``beats`` one row per beat, and whether the beats are balanced within the tolerance."""
+
     cells: pd.DataFrame  #: one row per cell: cell, h3, district, beat, expected_cases … workload_min
     beats: pd.DataFrame  #: one row per beat (patrol.deployment.partition_beats)
     balanced: bool
@@ -78,6 +81,9 @@ class StaffingRequest:
 
 @dataclasses.dataclass(frozen=True)
 class StaffingResult:
+    """What :func:`staffing` found: ``to_frame()`` inspectors needed per district, working day and shift,
+    the roster per shift, the what-if table per inspector count and the demand per cell."""
+
     table: pd.DataFrame  #: per district, working day and shift
     per_shift: pd.DataFrame  #: per district and shift: the roster
     what_if: pd.DataFrame  #: per inspector count
@@ -215,6 +221,9 @@ class RouteRequest:
 
 @dataclasses.dataclass(frozen=True)
 class RouteResult:
+    """The suggested route of :func:`route` (:class:`patrol.routes.SuggestedRoute`): ``to_frame()`` one row
+    per stop in order (cell, ``h3``, local arrival time in ``timezone``); ``write`` as GPX, GeoJSON or CSV."""
+
     route: Any  #: patrol.routes.SuggestedRoute
     timezone: str
 

@@ -64,6 +64,9 @@ class FieldRequest:
 
 @dataclasses.dataclass(frozen=True)
 class FieldView:
+    """An inspector's day (:func:`field_view`): their cells (int64), their open tasks there (``to_frame()``,
+    local times, phones masked) and the neglect table of those cells (None without tracks)."""
+
     inspector_id: str
     day: dt.date
     cells: np.ndarray  #: int64, sorted
@@ -81,6 +84,7 @@ def _day(ctx: ServiceContext, day: dt.date | None) -> dt.date:
 
 
 def my_cells(ctx: ServiceContext, inspector_id: str, day: dt.date) -> np.ndarray:
+    """The cells (int64, sorted) assigned to ``inspector_id`` at any time of the local ``day``."""
     start, end = local_day_bounds(day, day, ctx.timezone)
     return repository.inspector_cells(ctx.engine, inspector_id, start, end)
 
