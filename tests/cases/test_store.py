@@ -37,9 +37,9 @@ def _case(case_id: str, **overrides: object) -> Case:
 
 
 def test_schema_is_at_head_and_init_is_idempotent(store_engine: Engine) -> None:
-    assert schema_revision(store_engine) == "0005"
+    assert schema_revision(store_engine) == "0009"
     init_db(store_engine)  # a second run changes nothing
-    assert schema_revision(store_engine) == "0005"
+    assert schema_revision(store_engine) == "0009"
     assert set(Base.metadata.tables) <= set(sa.inspect(store_engine).get_table_names())
 
 
