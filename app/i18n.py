@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from app.labels import ERROR_TEXT, VALUE_LABELS
+from app.texts import merged
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 
@@ -289,6 +290,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "The default range ends on the last day with data, {last}, not on today's date.",
     },
 }
+TEXT = merged("TEXT", TEXT)  # the features' own texts (app/texts)
 TEXT.update({key: words for key, words in ERROR_TEXT.items() if key not in TEXT})
 
 TABLE_LABELS = {

@@ -7,6 +7,8 @@ is (the page test ``tests/app/test_words.py`` fails on an untranslated snake_cas
 
 from __future__ import annotations
 
+from app.texts import merged
+
 Words = dict[str, dict[str, str]]
 
 
@@ -116,6 +118,7 @@ VALUE_LABELS: Words = {
     **SOURCE_LABELS,
     **OTHER_LABELS,
 }
+VALUE_LABELS = merged("VALUES", VALUE_LABELS)
 CODED_COLUMNS = (
     "gi_class", "lisa_quadrant", "lisa_cluster", "pattern", "status", "source", "trend", "task",
     "expected_source", "kind", "model",
@@ -292,6 +295,7 @@ COLUMN_LABELS: Words = {
     "department_id": _w("部门", "Department"),
     "row": _w("行", "Row"),
 }
+COLUMN_LABELS = merged("COLUMNS", COLUMN_LABELS)  # and the features' own (app/texts)
 #: Names of the KPI scoring deductions (the ``deduct_<name>`` columns).
 DEDUCTION_LABELS: Words = {
     "overdue": _w("超期", "overdue"),
@@ -346,3 +350,4 @@ ERROR_TEXT: Words = {
     "own_account": _w("管理员不能停用自己的账户。", "An administrator may not deactivate their own account."),
     "unreadable": _w("无法读取文件 {path}。", "Cannot read the file {path}."),
 }
+ERROR_TEXT = merged("ERRORS", ERROR_TEXT)

@@ -43,6 +43,37 @@ PAGES: list[tuple[str, str, str, frozenset[str] | None]] = [
     ("deployment.py", "deployment", ":material/groups:", frozenset({"manager", "admin"})),
     ("coverage.py", "coverage", ":material/route:", frozenset({"manager", "admin"})),
     ("data.py", "data", ":material/upload_file:", frozenset({"admin"})),
+    # the command centre's day (受理 → 核实 → 立案 → 派遣 → 处置 → 核查 → 结案 → 回访)
+    ("intake.py", "intake", ":material/call:", frozenset({"operator", "admin"})),
+    ("dispatch.py", "dispatch", ":material/send:", frozenset({"dispatcher", "supervisor", "admin"})),
+    ("department.py", "department_queue", ":material/engineering:", frozenset({"department", "admin"})),
+    ("approvals.py", "approvals", ":material/approval:", frozenset({"supervisor", "admin"})),
+    (
+        "callbacks.py",
+        "callbacks",
+        ":material/phone_callback:",
+        frozenset({"operator", "supervisor", "admin"}),
+    ),
+    (
+        "alerts.py",
+        "alerts",
+        ":material/notifications:",
+        frozenset({"operator", "dispatcher", "supervisor", "department", "manager", "admin"}),
+    ),
+    (
+        "case.py",
+        "case_page",
+        ":material/description:",
+        frozenset({"inspector", "operator", "dispatcher", "department", "supervisor", "manager", "admin"}),
+    ),
+    (
+        "reporters.py",
+        "reporters",
+        ":material/volunteer_activism:",
+        frozenset({"supervisor", "manager", "admin"}),
+    ),
+    ("users.py", "user_admin", ":material/manage_accounts:", frozenset({"admin"})),
+    ("wall.py", "wall", ":material/tv:", frozenset({"supervisor", "manager", "admin"})),
 ]
 
 

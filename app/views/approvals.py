@@ -1,0 +1,5 @@
+"""Placeholder: the page is being built."""
+
+import streamlit as st
+
+st.info("…")
