@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock demo test lint bench bench-top clean
+.PHONY: install lock demo test lint bench bench-top clean docs docs-serve
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,15 @@ $(STAMP): requirements.lock pyproject.toml | $(UV)
 
 install: $(STAMP)
 
-# Pin every extra (web, api, dask, postgres, dev): `make install` installs all of them.
+# Pin every extra (web, api, dask, postgres, docs, dev): `make install` installs all of them.
 lock:
 	$(UV) pip compile pyproject.toml --all-extras --python-version 3.11 --generate-hashes -o requirements.lock
 
 demo: install
 	$(BIN)/gridpatrol init
-	test -f data/geo/demo/manifest.json || $(BIN)/gridpatrol demo-data --out data/geo/demo
+	@# a year ending today (the city's time zone): open work in every queue on the last day
+	test -f data/geo/demo/manifest.json || $(BIN)/gridpatrol demo-data --days 365 --out data/geo/demo
+	$(BIN)/gridpatrol refresh || echo "gridpatrol refresh failed: the Coverage and Forecast pages will compute on demand"
 	$(BIN)/gridpatrol users demo
 	@# the API beside the app: Ctrl-C stops both, and the API stops when the app ends
 	@$(BIN)/gridpatrol api --host 127.0.0.1 --port 8000 & api=$$!; \
@@ -59,5 +61,12 @@ bench: install
 bench-top: install
 	$(BIN)/python -m benchmarks.top_chao
 
+# The documentation site (MkDocs, offline from the lock): site/ ; `make docs-serve` rebuilds on every edit.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8001
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache site

@@ -28,6 +28,7 @@ KPI (column)              numerator                                             
 ``extension_rate`` 延期率 ``extended``: cohort cases with an approved extension    ``should_close``
 ``satisfaction_rate``     ``satisfied``: callbacks with ``satisfaction`` ≥ 0.5     ``callbacks`` 回访数
 满意率                                                                             (closed, with a callback)
+(``mediated`` 调解结案)   closed cases closed by mediation (counted in ``closed``) —
 ``handling_hours_mean``,  wall-clock hours dispatch → handled, handled cases       —
 ``handling_hours_p90``
 ========================= ======================================================= ======================
@@ -199,8 +200,8 @@ def case_flags(
 
     Returns the cohort's rows of ``cases`` (index kept) plus boolean columns ``should_close``, ``closed``,
     ``closed_on_time``, ``should_handle``, ``handled``, ``handled_on_time``, ``overdue``, ``reworked``,
-    ``extended``, ``suspended``, ``callbacks``, ``satisfied`` and float ``handling_hours`` (NaN unless
-    handled). See the module docstring for the definitions. Vectorised; O(cases + events).
+    ``extended``, ``suspended``, ``callbacks``, ``satisfied``, ``mediated`` and float ``handling_hours``
+    (NaN unless handled). See the module docstring for the definitions. Vectorised; O(cases + events).
     """
     lo, hi, at = _window(start, end, as_of, timezone, cases)
     cases = cases[[c for c in cases.columns if c in _FLAG_INPUTS]]  # long text columns are not carried
@@ -245,6 +246,7 @@ def case_flags(
     on_time_handle = is_handled & (no_deadline | (handled_at <= deadline).fillna(False).to_numpy())
     reworked = _mark(ids, history.cases_with("check_fail", ("resolved", "dispatched")))
     extended = _mark(ids, history.cases_with("approve_extension", ("extension_requested", "dispatched")))
+    mediated = _mark(ids, history.cases_with("mediate", ("", "")))  # 和谐调解: recorded by action only
     sat = (
         pd.to_numeric(c["satisfaction"], errors="coerce")
         if "satisfaction" in c
@@ -265,6 +267,7 @@ def case_flags(
         suspended=suspended,
         callbacks=callbacks,
         satisfied=callbacks & (sat.to_numpy(dtype=float, na_value=np.nan) >= 0.5),
+        mediated=is_closed & mediated,
         handling_hours=np.where(is_handled, hours, np.nan),
     )
 

@@ -40,6 +40,7 @@ COUNT_COLUMNS = (
     "suspended",
     "callbacks",
     "satisfied",
+    "mediated",  # closed by mediation (和谐调解结案): among ``closed``, reported separately
 )
 SCORING_FILE = Path(__file__).with_name("data") / "kpi_scoring.toml"
 

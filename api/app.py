@@ -21,7 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import docs, field, open311, render
-from api.ratelimit import RateLimiter
+from api.ratelimit import ANONYMOUS_PER_MINUTE, RateLimiter
 from services.context import ServiceContext
 from services.errors import ServiceError
 
@@ -115,9 +115,11 @@ def create_app(
     *,
     cors_origins: Sequence[str] = (),
     max_body_bytes: int = MAX_BODY_BYTES,
+    anonymous_per_minute: int = ANONYMOUS_PER_MINUTE,
 ) -> FastAPI:
     """The API application; ``ctx_factory()`` gives the service context of each request (the caller is
-    set per request from its API key)."""
+    set per request from its API key); anonymous Open311 reads are limited to ``anonymous_per_minute`` per
+    client IP."""
     app = FastAPI(
         title="GridPatrol API",
         version="0.1.0",
@@ -128,6 +130,7 @@ def create_app(
     )
     app.state.ctx_factory = ctx_factory
     app.state.rate_limiter = RateLimiter()
+    app.state.anonymous_per_minute = anonymous_per_minute
     app.include_router(docs.router)
     app.include_router(open311.router, prefix=open311.PREFIX)
     app.include_router(field.router, prefix=field.PREFIX)

@@ -2,7 +2,7 @@
 ``.json`` (XML, the spec's default, when none is given); errors are the spec's ``[{code, description}]``.
 
 Every endpoint parses the request and calls one function of :mod:`services.open311`; a POST is first
-checked against its key's rate limit (:mod:`api.ratelimit`).
+checked against its key's rate limit, a GET against its client IP's (:mod:`api.ratelimit`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ _Text = Annotated[str | None, Form()]
 
 
 def _context(request: Request) -> ServiceContext:
+    """The service context; an anonymous read (GET) first takes a token of its client IP's rate limit."""
+    if request.method == "GET":
+        ip = request.client.host if request.client else "unknown"
+        rate = request.app.state.anonymous_per_minute
+        if not request.app.state.rate_limiter.allow_anonymous(ip, rate):
+            raise ServiceError("rate_limited", f"rate limit of {rate} anonymous requests a minute")
     return request.app.state.ctx_factory()
 
 
@@ -133,11 +139,11 @@ async def create_request(
         texts[3], texts[4], phone, email, device_id, account_id, photo or None,
     )  # fmt: skip
 
-    def run() -> list[dict[str, Any]]:
-        ctx = _context(request)
-        info = api_keys.authenticate_key(ctx, key)
+    def admit(info: api_keys.ApiKeyInfo) -> None:
         if not request.app.state.rate_limiter.allow(info.name, info.rate_per_minute):
             raise ServiceError("rate_limited", f"rate limit of {info.rate_per_minute} requests a minute")
-        return service.post_request(ctx, new)
+
+    def run() -> list[dict[str, Any]]:
+        return service.post_request(_context(request), new, admit)
 
     return render.respond(fmt, "service_requests", await run_in_threadpool(run))

@@ -1,15 +1,19 @@
-"""Per-key rate limits: a token bucket per key, in this process.
+"""Rate limits: a token bucket per API key (writes) and per client IP (anonymous reads), in this process.
 
 Each key's bucket holds up to ``rate_per_minute`` tokens and refills at ``rate_per_minute / 60`` tokens a
 second; a request takes one token or is refused (429). The state lives in the API process only: with
 several worker processes each enforces the limit on its own share (a shared store would be needed for a
-global limit).
+global limit). Anonymous GETs share one bucket per client address (``anonymous:<ip>``), of
+:data:`ANONYMOUS_PER_MINUTE` unless the application is given another rate.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+
+#: Anonymous GET requests a client IP may make a minute (bursts up to this many).
+ANONYMOUS_PER_MINUTE = 600
 
 
 class RateLimiter:
@@ -30,3 +34,7 @@ class RateLimiter:
             allowed = tokens >= 1.0
             self._buckets[name] = (tokens - 1.0 if allowed else tokens, now)
         return allowed
+
+    def allow_anonymous(self, client_ip: str, rate_per_minute: int = ANONYMOUS_PER_MINUTE) -> bool:
+        """Take one token from the bucket of an anonymous client address; False when it is empty."""
+        return self.allow(f"anonymous:{client_ip}", rate_per_minute)

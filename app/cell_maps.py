@@ -19,6 +19,7 @@ import streamlit as st
 
 from app.hexmap import cell_deck, quiet_parents, show_cells
 from app.i18n import speaking, t, word
+from app.map_layers import infer_cell_entries
 from app.maps import (
     add_cells_with_overview,
     base_map,
@@ -26,8 +27,10 @@ from app.maps import (
     fit_to,
     localize_assets,
     overview_layer,
+    set_legend,
     standalone_html,
 )
+from cases.csv_safe import csv_bytes
 from grid.cells import with_cell_polygons as with_polygons
 
 
@@ -95,6 +98,8 @@ def html_cells_map(
     west, south, east, north = shown.total_bounds if len(shown) else (0.0, 0.0, 0.0, 0.0)
     m = base_map((south + north) / 2, (west + east) / 2, zoom=12, tiles=tiles)
     add_cells_with_overview(m, fine, coarse)
+    fills = [f.get("properties", {}).get("fill", "") for f in (fine.data or {}).get("features", [])]
+    set_legend(m, infer_cell_entries(pd.Series(fills, dtype=object)))
     return fit_to(m, shown, tiles=tiles)
 
 
@@ -133,7 +138,7 @@ def downloads(
             return standalone_html(html_map()).encode("utf-8")
 
     def csv() -> bytes:
-        return table.to_csv(index=False).encode("utf-8-sig")
+        return csv_bytes(table)
 
     def geojson() -> bytes:
         return with_polygons(shown).drop(columns="cell", errors="ignore").to_json().encode("utf-8")

@@ -7,7 +7,6 @@ The database is ``--db-url``, else ``GRIDPATROL_DB_URL``, else SQLite at ``data/
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -138,15 +137,20 @@ def _finish_import(result: Any) -> None:
     click.echo(report.summary())
 
 
+def _say_waiting() -> None:
+    click.echo("waiting for another import to finish …", err=True)
+
+
 def _run_import(ctx: click.Context, kind: str, file: Path, **options: Any) -> None:
     """Import ``file`` through :func:`services.imports.import_file`; a bad file or mapping exits 2."""
     from services.errors import ServiceError
     from services.imports import ImportRequest, import_file
 
     try:
-        result = import_file(_context(ctx), ImportRequest(kind=kind, path=file, **options))
+        request = ImportRequest(kind=kind, path=file, on_wait=_say_waiting, **options)
+        result = import_file(_context(ctx), request)
     except ServiceError as exc:
-        _fail(exc, 2 if exc.code in ("unreadable", "bad_mapping") else 1)
+        _fail(exc, 2 if exc.code in ("unreadable", "bad_mapping", "store_busy") else 1)
     _finish_import(result)
 
 
@@ -189,6 +193,13 @@ MAPPING_OPTION = click.option(
     "empty; repeatable.",
 )
 @QUARANTINE_OPTION
+@click.option(
+    "--time-window",
+    default=None,
+    metavar="START,END",
+    help="Plausible report times, e.g. 2000-01-01,+1d (ISO times UTC, now, +Nd/-Nh): others are "
+    "quarantined. Default: the mapping's time_window, else 2000-01-01,+1d.",
+)
 @click.pass_context
 def import_cases_cmd(
     ctx: click.Context,
@@ -198,6 +209,7 @@ def import_cases_cmd(
     categories: Path | None,
     strict: tuple[str, ...],
     quarantine_out: Path | None,
+    time_window: str | None,
 ) -> None:
     """Import cases from CSV (any encoding, .gz ok), Excel .xlsx or Open311 JSON.
 
@@ -212,7 +224,19 @@ def import_cases_cmd(
         categories=categories,
         strict=strict,
         quarantine_out=quarantine_out,
+        time_window=_time_window(time_window),
     )
+
+
+def _time_window(text: str | None) -> tuple | None:
+    """``--time-window`` read (:mod:`cases.time_window`); a bad one is a usage error (exit 2)."""
+    from cases.time_window import WindowError, parse_window, resolve_window
+
+    try:
+        window = parse_window(text, "--time-window")
+    except WindowError as exc:
+        raise click.BadParameter(str(exc), param_hint="--time-window") from exc
+    return None if window is None else resolve_window(window)
 
 
 @import_group.command(name="inspectors")
@@ -320,149 +344,6 @@ def export_cases_cmd(ctx: click.Context, fmt: str, out: Path, timezone: str | No
     context = _context(ctx)
     n = export_cases(context.engine, out, fmt=fmt, timezone=timezone or context.timezone)
     click.echo(f"wrote {n} cases to {out}")
-
-
-@main.group(name="users")
-def users_group() -> None:
-    """Manage application users and roles."""
-
-
-ROLE_CHOICE = click.Choice(
-    ["inspector", "operator", "dispatcher", "department", "supervisor", "planner", "manager", "admin"]
-)
-
-
-def _users_call(ctx: click.Context, operation: Callable[..., Any], request: Any) -> Any:
-    """Run a :mod:`services.users` operation as the system; a refused request exits 1."""
-    from services.errors import ServiceError
-
-    try:
-        return operation(_context(ctx), request)
-    except ServiceError as exc:
-        _fail(exc)
-
-
-@users_group.command(name="add")
-@click.argument("username")
-@click.option("--role", type=ROLE_CHOICE, required=True)
-@click.option("--inspector", "inspector_id", default=None, help="The inspector_id an inspector account is.")
-@click.option("--department", default=None, help="The department a department account belongs to.")
-@click.option(
-    "--password",
-    default=None,
-    help="Password (at least 8 characters); generated and printed when omitted.",
-)
-@click.pass_context
-def users_add_cmd(
-    ctx: click.Context,
-    username: str,
-    role: str,
-    inspector_id: str | None,
-    department: str | None,
-    password: str | None,
-) -> None:
-    """Create a user; prints the password when it was generated.
-
-    Example: gridpatrol users add chief --role manager
-    """
-    from services.users import CreateUser, create_user
-
-    request = CreateUser(username, role, password, inspector_id=inspector_id, department=department)
-    result = _users_call(ctx, create_user, request)
-    click.echo(f"created {role} {username} with password {result.password or '(as given)'}")
-
-
-@users_group.command(name="list")
-@click.pass_context
-def users_list_cmd(ctx: click.Context) -> None:
-    """List users and their roles (never their passwords)."""
-    import pandas as pd
-
-    from services.users import list_users
-
-    for user in list_users(_context(ctx)).to_frame().to_dict("records"):
-        locked = (
-            "" if pd.isna(user["locked_until"]) else f" locked until {user['locked_until']:%Y-%m-%d %H:%M}Z"
-        )
-        extra = user["inspector_id"] or user["department"] or ""
-        inactive = "" if user["active"] else " (deactivated)"
-        click.echo(f"{user['username']:<20} {user['role']:<11} {extra}{locked}{inactive}")
-
-
-@users_group.command(name="deactivate")
-@click.argument("username")
-@click.pass_context
-def users_deactivate_cmd(ctx: click.Context, username: str) -> None:
-    """Deactivate a user: no more logins, and an open session ends on its next page."""
-    from services.users import UserRef, deactivate_user
-
-    _users_call(ctx, deactivate_user, UserRef(username))
-    click.echo(f"deactivated {username}")
-
-
-@users_group.command(name="activate")
-@click.argument("username")
-@click.pass_context
-def users_activate_cmd(ctx: click.Context, username: str) -> None:
-    """Let a deactivated user log in again."""
-    from services.users import UserRef, reactivate_user
-
-    _users_call(ctx, reactivate_user, UserRef(username))
-    click.echo(f"activated {username}")
-
-
-@users_group.command(name="role")
-@click.argument("username")
-@click.option("--role", type=ROLE_CHOICE, required=True)
-@click.option("--inspector", "inspector_id", default=None, help="The inspector_id of an inspector account.")
-@click.option("--department", default=None, help="The department of a department account.")
-@click.pass_context
-def users_role_cmd(
-    ctx: click.Context, username: str, role: str, inspector_id: str | None, department: str | None
-) -> None:
-    """Change a user's role (their open session shows the new role's pages on its next page)."""
-    from services.users import RoleChange, change_role
-
-    _users_call(ctx, change_role, RoleChange(username, role, inspector_id, department))
-    click.echo(f"{username} is now {role}")
-
-
-@users_group.command(name="reset-password")
-@click.argument("username")
-@click.option("--password", default=None, help="The new password; generated and printed when omitted.")
-@click.pass_context
-def users_reset_password_cmd(ctx: click.Context, username: str, password: str | None) -> None:
-    """Set a new password and lift a lockout."""
-    from services.users import PasswordReset, reset_password
-
-    result = _users_call(ctx, reset_password, PasswordReset(username, password))
-    click.echo(f"new password of {username}: {result.password or '(as given)'}")
-
-
-@users_group.command(name="demo")
-@click.option("--inspector", "inspector_id", default=None, help="Inspector the demo inspector account is.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="File the new passwords are appended to (keep it private)  [default: <data dir>/demo-users.txt].",
-)
-@click.pass_context
-def users_demo_cmd(ctx: click.Context, inspector_id: str | None, out: Path | None) -> None:
-    """Create one demo user per role (demo-admin, demo-manager …) and print their passwords."""
-    from services.users import create_demo_users
-
-    context = _context(ctx)
-    out = out or context.data_dir / "demo-users.txt"
-    created = _users_call(ctx, create_demo_users, inspector_id)
-    if created:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("a", encoding="utf-8") as fh:
-            for username, password in created.items():
-                fh.write(f"{username} {password}\n")
-    if out.exists():
-        click.echo(f"demo users and passwords ({out}):")
-        click.echo(out.read_text(encoding="utf-8").rstrip())
 
 
 def _register_command_modules() -> None:

@@ -1,7 +1,9 @@
-"""The "My grid" page's pieces: the inspector picker, the tasks table, today's route, the on-site action
-form and the report form. Each parses widgets into a request of :mod:`services.field` /
-:func:`services.deployment.route` and shows the answer; untrusted text is shown as text (``st.text``, the
-data grid), never as markdown or HTML.
+"""The "My grid" page's pieces: the inspector picker, the task cards (a countdown to each deadline, big
+tap targets, no sideways scrolling on a phone) and the full task table, today's route and the on-site
+action form with its photo (the report form: :mod:`app.field_report_widgets`). Each parses widgets into a
+request of :mod:`services.field` / :func:`services.deployment.route` and shows the answer; untrusted text is
+shown as text (``st.text``, the data grid), never as markdown or HTML, and a missing value as nothing
+(never ``nan``, ``NaT`` or ``None``).
 """
 
 from __future__ import annotations
@@ -15,22 +17,28 @@ import streamlit as st
 
 from app.i18n import language, t, worded
 from app.patrol_widgets import message, run
+from app.safe_text import md, safe_t
 from services.context import ServiceContext
 from services.deployment import RouteRequest, route
 from services.errors import ServiceError
 from services.field import (
     FieldActionRequest,
     FieldView,
-    ReportRequest,
     inspector_actions,
     inspector_choices,
     record_action,
-    report_problem,
 )
 from services.study import category_table
 
 TASK_COLUMNS = ["case_id", "task", "category", "waiting_since", "deadline_at", "address", "description",
                 "reporter_phone"]  # fmt: skip
+#: Task cards drawn at most (the rest: the case picker and the table).
+MAX_CARDS = 12
+#: Bigger tap targets for a phone (buttons, radio options, the file picker); no citizen's text in it.
+PHONE_CSS = """<style>
+div[data-testid="stButton"] button, div[data-testid="stFormSubmitButton"] button { min-height: 3rem; }
+div[data-testid="stRadio"] label { padding: .35rem 0; }
+</style>"""
 
 
 def pick_inspector(ctx: ServiceContext) -> str:
@@ -50,7 +58,8 @@ def pick_inspector(ctx: ServiceContext) -> str:
 
 def task_table(view: FieldView) -> pd.DataFrame:
     """The open tasks with their kind and category in the page's language."""
-    names = category_table().set_index("code")["name_zh"]
+    table = category_table().set_index("code")
+    names = table["name_en"].fillna(table["name_zh"]) if language() == "en" else table["name_zh"]
     tasks = view.tasks.assign(
         task=view.tasks["task"].map({"verify": t("verify"), "check": t("check")}),
         category=view.tasks["category_code"].map(names).fillna(view.tasks["category_code"]),
@@ -68,6 +77,7 @@ def grid_map(
     del lang  # the cache key: labels are in the session's language
     names = ("days_since_visit", "case_id", "task", "category", "deadline", "description")
     labels = {name: t({"case_id": "case"}.get(name, name)) for name in names}
+    tasks = tasks.assign(description=tasks["description"].map(shown))  # no "None" in a popup
     return my_grid_map(cells, tasks, neglect, labels, tiles=tiles)
 
 
@@ -95,7 +105,9 @@ def route_section(inspector_id: str, day: dt.date) -> None:
     from app.tables import show_table
 
     show_table(stops, timezone=ctx_timezone())
-    st.download_button("GPX", result.gpx_bytes(), f"route-{inspector_id}-{day}.gpx", "application/gpx+xml")
+    from app.patrol_widgets import route_view  # the route on the map and its GPX in WGS-84 / GCJ-02 (H5)
+
+    route_view(result, f"route-{inspector_id}-{day}")
 
 
 def why_words(stops: pd.DataFrame, tz: str) -> list[str]:
@@ -130,8 +142,93 @@ def ctx_timezone() -> str:
     return city_config().timezone
 
 
+def shown(value: Any) -> str:
+    """A value as text; missing (None, NaN, NaT, empty) as ""."""
+    if value is None or (not isinstance(value, str | bytes) and bool(pd.isna(value))):
+        return ""
+    return str(value).strip()
+
+
+def local_time(value: Any) -> str:
+    """A (tz-aware, city-zone) time as ``MM-DD HH:MM``; "" when missing."""
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%m-%d %H:%M")
+
+
+def span_words(seconds: float) -> str:
+    """A duration in days and hours, hours and minutes, or minutes."""
+    minutes = int(abs(seconds) // 60)
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        return t("fp_days_hours", d=days, h=hours)
+    return t("fp_hours_minutes", h=hours, m=mins) if hours else t("fp_minutes", m=mins)
+
+
+def countdown(seconds: Any) -> tuple[str, str]:
+    """The countdown text to a deadline and its colour (red overdue, orange < 4 h, green, grey)."""
+    if seconds is None or pd.isna(seconds):
+        return t("fp_no_deadline"), "gray"
+    if seconds < 0:
+        return t("fp_overdue", left=span_words(seconds)), "red"
+    return t("fp_due_in", left=span_words(seconds)), "orange" if seconds < 4 * 3600 else "green"
+
+
+def _choose(case_id: str) -> None:
+    st.session_state["fp_case"] = case_id
+
+
+def task_cards(tasks: pd.DataFrame, as_of: Any, requested: str | None) -> str:
+    """One card per task (most urgent first): kind, category, countdown, place, description and a big
+    button that makes it the current task; then the case picker. Returns the current case id."""
+    ids = tasks["case_id"].tolist()
+    if requested in ids and st.session_state.get("fp_requested") != requested:
+        st.session_state["fp_requested"] = requested
+        st.session_state["fp_case"] = requested  # a case id in the URL is preselected once
+    if st.session_state.get("fp_case") not in ids:
+        st.session_state["fp_case"] = ids[0]
+    st.html(PHONE_CSS)
+    if as_of is not None:
+        st.caption(t("fp_countdown_as_of", when=local_time(as_of)))
+    for row in tasks.head(MAX_CARDS).itertuples(index=False):
+        current = row.case_id == st.session_state["fp_case"]
+        with st.container(border=True):
+            words, colour = countdown(row.due_in_s)
+            # task kind and category are the app's own words; the rest is shown as text
+            st.markdown(f"**{md(row.task)} · {md(row.category)}** :{colour}[{md(words)}]")  # markdown-safe
+            st.text(" · ".join(x for x in (shown(row.case_id), shown(row.address)) if x))
+            if shown(row.description):
+                st.text(shown(row.description))
+            st.caption(t("fp_waiting_since", when=local_time(row.waiting_since)))
+            label = t("fp_chosen") if current else t("fp_open_task")
+            st.button(
+                label, key=f"fp_open_{row.case_id}", on_click=_choose, args=(row.case_id,),
+                type="primary" if current else "secondary", width="stretch", disabled=current,
+            )  # fmt: skip
+    return st.selectbox(t("case"), ids, key="fp_case")
+
+
+def task_details(detail: pd.Series) -> None:
+    """The current task's fields as text lines; a missing field is left out (never nan / NaT / None)."""
+    lines = [
+        (t("task"), shown(detail["task"])),
+        (t("category"), shown(detail["category"])),
+        (t("deadline"), local_time(detail["deadline_at"])),
+        (t("address"), shown(detail["address"])),
+        (t("description"), shown(detail["description"])),
+        (t("fp_phone"), shown(detail["reporter_phone"])),
+    ]
+    st.text("\n".join(f"{name}: {value}" for name, value in lines if value))
+
+
+def task_frame(tasks: pd.DataFrame) -> pd.DataFrame:
+    """The task table's columns with missing texts empty (the data grid would show "None")."""
+    out = tasks[TASK_COLUMNS].copy()
+    for column in ("address", "description", "reporter_phone", "category"):
+        out[column] = out[column].map(shown)
+    return out
+
+
 def action_form(ctx: ServiceContext, case_id: str, status: str, day: dt.date) -> None:
-    """Verify (核实) or check (核查) ``case_id`` with a note and a photo."""
+    """Verify (核实) or check (核查) ``case_id`` with a note and a photo (:mod:`services.photos`)."""
     with st.form("action", clear_on_submit=True):
         action_words = worded(lambda a: t(f"action_{a}"))
         action = st.radio(t("action"), inspector_actions(status), format_func=action_words, horizontal=True)
@@ -146,49 +243,11 @@ def action_form(ctx: ServiceContext, case_id: str, status: str, day: dt.date) ->
     request = FieldActionRequest(
         case_id, action, note=note, day=day, photo=None if picture is None else picture.getvalue(),
         photo_type=None if picture is None else picture.type,
+        photo_name="" if picture is None else picture.name,
     )  # fmt: skip
     try:
         record_action(ctx, request)
     except ServiceError as exc:
         st.error(message(exc))
     else:
-        st.success(t("action_done", case=case_id, status=t(f"action_{action}")))
-
-
-def report_form(ctx: ServiceContext, day: dt.date, clicked: Any, centre: Any) -> None:
-    """Report a problem at a point of my cells (a click on the map places it)."""
-    st.caption(t("click_to_place"))
-    if clicked is not None and st.session_state.get("report_click") != clicked:
-        st.session_state["report_click"] = clicked
-        st.session_state["report_lat"], st.session_state["report_lon"] = clicked
-    st.session_state.setdefault("report_lat", round(float(centre.y), 6))
-    st.session_state.setdefault("report_lon", round(float(centre.x), 6))
-    categories = category_table()
-    left, right = st.columns(2)
-    lat = left.number_input(t("latitude"), min_value=-90.0, max_value=90.0, format="%.6f", key="report_lat")
-    lon = right.number_input(
-        t("longitude"), min_value=-180.0, max_value=180.0, format="%.6f", key="report_lon"
-    )
-    # The standard tree: standard → class → category.
-    standard = st.selectbox(t("standard"), sorted(categories["standard"].unique(), reverse=True))
-    of_standard = categories[categories["standard"] == standard]
-    class_names = of_standard.drop_duplicates("class_code").set_index("class_code")["class_name_zh"]
-    class_code = st.selectbox(
-        t("category_class"), list(class_names.index), format_func=lambda c: f"{c} {class_names[c]}"
-    )
-    of_class = of_standard[of_standard["class_code"] == class_code].set_index("code")
-    code = st.selectbox(
-        t("category"), list(of_class.index), format_func=lambda c: f"{c} {of_class.loc[c, 'name_zh']}"
-    )
-    description = st.text_area(t("description"), max_chars=2000, key="report_description")
-    if st.button(t("submit"), type="primary", key="report_submit"):
-        row = of_class.loc[code]
-        request = ReportRequest(
-            float(lat), float(lon), code, row["standard"], row["kind"], description.strip(), day=day
-        )
-        try:
-            new_id = report_problem(ctx, request)
-        except ServiceError as exc:
-            st.error(message(exc))
-        else:
-            st.success(t("reported", case=new_id))
+        st.success(safe_t("action_done", case=case_id, status=t(f"action_{action}")))

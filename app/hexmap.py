@@ -14,6 +14,8 @@ nothing is fetched from a CDN and it works offline).
 - Tooltips are deck.gl ``text`` tooltips (set as ``innerText``: untrusted text cannot become markup); the
   values are also HTML-escaped, as everywhere.
 - A click selects a cell (Streamlit's selection event) and the page shows that cell's history.
+- The city's geography (outlines, streets, water: :mod:`app.map_layers`) is drawn under the cells, district
+  names over them; the legend travels with the deck (``deck.legend``) and :func:`show_cells` draws it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import math
 import os
 import urllib.parse
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,10 +51,18 @@ class CompactDeck(pdk.Deck):
     """A :class:`pydeck.Deck` whose JSON has no indentation: pydeck indents by 2, which for thousands of
     cells (each fill an ``[r, g, b, a]`` list) more than doubles what Streamlit sends to the browser."""
 
+    legend: list[dict[str, Any]] | None = None  #: legend entries (:mod:`app.map_layers`), not sent as JSON
+
     def to_json(self) -> str:
         from pydeck.bindings.json_tools import default_serialize
 
-        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+        def serialize(o: Any) -> Any:
+            out = default_serialize(o)
+            if o is self and isinstance(out, dict):
+                out.pop("legend", None)
+            return out
+
+        return json.dumps(self, sort_keys=True, default=serialize, separators=(",", ":"))
 
 
 def basemap_style(tiles: str, *, tianditu_key: str | None = None) -> str | None:
@@ -131,6 +142,8 @@ def cell_deck(
     background: pd.DataFrame | None = None,
     background_fill: str = QUIET_FILL,
     decimals: int = 2,
+    geography: Any = "session",
+    legend: list[dict[str, Any]] | None = None,
 ) -> CompactDeck:
     """A deck of H3 cells filled per row, fitted to the cells (and the background's).
 
@@ -150,9 +163,20 @@ def cell_deck(
         Cells drawn under ``frame`` in ``background_fill`` (same columns; tooltip columns it lacks show
         "–"): e.g. the parents of the cells with nothing significant (:func:`quiet_parents`), so the
         browser draws a few thousand hexagons instead of every fine cell.
+    geography : BasemapLayers, None or "session"
+        The city's outlines, streets and water drawn under the cells and district names over them
+        (:mod:`app.map_layers`); ``"session"``: the page's store.
+    legend : list, optional
+        Legend entries of the cell colours (:func:`app.map_layers.fill_entries`, ``ramp_entry``); default
+        read from ``fill`` (sequential scale, Gi* classes, emerging patterns). The geography's entries
+        follow; the deck keeps them in ``deck.legend`` and :func:`show_cells` draws them under the map.
     """
+    from app.map_layers import deck_layers, geography_entries, infer_cell_entries, resolve
+
+    geo = resolve(geography)
+    under, over = deck_layers(geo, display_crs(tiles)) if geo is not None else ([], [])
     columns = list(tooltip or {})
-    layers, lat, lon = [], [], []
+    layers, lat, lon = list(under), [], []
     if background is not None and len(background):
         padded = background.assign(**{c: "–" for c in columns if c not in background.columns})
         layer, la, lo = _cell_layer(
@@ -165,13 +189,21 @@ def cell_deck(
     layers.append(layer)
     lat.append(la)
     lon.append(lo)
+    layers.extend(over)
+    if not len(frame) and geo is not None and len(geo.districts):
+        west, south, east, north = geo.districts.total_bounds  # no cells: show the city
+        lat.append(np.array([south, north]))
+        lon.append(np.array([west, east]))
     style = basemap_style(tiles)
     text = "\n".join(f"{label}: {{{column}}}" for column, label in (tooltip or {}).items())
     # No style at all (not None, which means "Streamlit's default Carto base map", fetched from the web).
     base = {"map_provider": "mapbox", "map_style": style} if style else {"map_provider": None}
     tip = {"text": text} if text else False
     view = view_of(np.concatenate(lat), np.concatenate(lon))
-    return CompactDeck(layers=layers, initial_view_state=view, tooltip=tip, **base)
+    deck = CompactDeck(layers=layers, initial_view_state=view, tooltip=tip, **base)
+    cells = legend if legend is not None else infer_cell_entries(fill)
+    deck.legend = [*cells, *geography_entries(geo)]
+    return deck
 
 
 def _cell_layer(
@@ -264,5 +296,8 @@ def show_cells(deck: pdk.Deck, *, key: str, layer_id: str = "cells", height: int
         selection_mode="single-object",
         key=key,
     )
+    from app.map_layers import show_legend
+
+    show_legend(getattr(deck, "legend", None) or [])
     objects = (event.selection.get("objects") or {}).get(layer_id) or [] if event else []
     return str(objects[0]["h3"]) if objects and "h3" in objects[0] else None

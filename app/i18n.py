@@ -371,10 +371,12 @@ def error_text(exc: Exception) -> str:
     """A service failure (:class:`services.errors.ServiceError`) in the page's language: the text of its
     ``code`` filled with its ``params``; a code without a text (or with params that do not fit) says the
     service's own message."""
+    from app.safe_text import md, safe_t  # the params and the message are data: shown as text (#25)
+
     code, params = getattr(exc, "code", None), getattr(exc, "params", {}) or {}
     if code in TEXT:
         try:
-            return t(code, **params)
+            return safe_t(code, **params)
         except (KeyError, IndexError, ValueError):
             pass
-    return t("service_failed", error=str(exc))
+    return t("service_failed", error=md(exc))

@@ -14,6 +14,9 @@ Design choices, each for a reason:
   rolled up by :func:`grid.rollup.rollup_cells`), switched in the browser on ``zoomend`` without a rerun.
 - Every string property is HTML-escaped before it reaches a tooltip or popup: case descriptions and names
   are untrusted text.
+- Every map made by :func:`base_map` draws the city's own geography first (outlines, streets, water from
+  the store: :mod:`app.map_layers`), so it lies under the cells, and carries a legend (:func:`set_legend`);
+  the tile credit appears only with tiles.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import html
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -113,9 +117,18 @@ def display_crs(tiles: str) -> str:
 
 
 def base_map(
-    lat: float, lon: float, *, zoom: int = 13, tiles: str = "osm", tianditu_key: str | None = None
+    lat: float,
+    lon: float,
+    *,
+    zoom: int = 13,
+    tiles: str = "osm",
+    tianditu_key: str | None = None,
+    geography: Any = "session",
 ) -> folium.Map:
-    """An empty map centred on WGS-84 (``lat``, ``lon``) with the chosen tiles and the canvas renderer."""
+    """A map centred on WGS-84 (``lat``, ``lon``) with the chosen tiles, the canvas renderer, the city's
+    geography (``geography``: :class:`services.basemap.BasemapLayers`, None for none, ``"session"`` for
+    the page's store; :mod:`app.map_layers`) drawn first, under anything added later, and a legend
+    (:func:`set_legend` puts the cells' colour scale in front of the geography's entries)."""
     _check_provider(tiles)
     lat, lon = _to_display(np.array([lat]), np.array([lon]), tiles)
     m = folium.Map(location=[float(lat[0]), float(lon[0])], zoom_start=zoom, tiles=None, prefer_canvas=True)
@@ -132,6 +145,30 @@ def base_map(
             subdomains=provider.get("subdomains", "abc"),
             max_zoom=19,
         ).add_to(m)
+    else:  # no tiles: a paper-like background instead of Leaflet's grey
+        m.get_root().header.add_child(folium.Element("<style>.leaflet-container{background:#f8f8f5}</style>"))
+    from app.map_layers import Legend, add_folium_geography, geography_entries, resolve
+
+    geo = resolve(geography)
+    if geo is not None:
+        add_folium_geography(m, geo, display_crs(tiles))
+    m.gp_geography_entries = geography_entries(geo)
+    m.gp_legend = Legend(m.gp_geography_entries)
+    m.gp_legend.add_to(m)
+    return m
+
+
+def set_legend(m: folium.Map, cells: list[dict[str, Any]]) -> folium.Map:
+    """Put the legend entries ``cells`` (the cell colours' meaning: :mod:`app.map_layers`) at the top of
+    ``m``'s legend (a map not made by :func:`base_map` gets a legend of its own)."""
+    from app.map_layers import Legend
+
+    legend = getattr(m, "gp_legend", None)
+    if legend is None:
+        m.gp_legend = Legend(cells)
+        m.gp_legend.add_to(m)
+        return m
+    legend.entries = [*cells, *getattr(m, "gp_geography_entries", [])]
     return m
 
 

@@ -56,3 +56,25 @@ def run_or_stop(service: Callable[..., Any], request: Any, *, level: str = "warn
         getattr(st, level)(message(exc))
         st.stop()
         raise  # unreachable: st.stop() raises
+
+
+def route_view(result: Any, name: str) -> None:
+    """A suggested route (:class:`services.deployment.RouteResult`) drawn on the map (the walk along the
+    streets, numbered stops, the city's geography) and its GPX in WGS-84 or GCJ-02 (two buttons: a choice
+    that does not rerun the page and lose the route)."""
+    from app.cell_maps import show_map
+    from app.i18n import t
+    from app.patrol_maps import route_map
+
+    tiles = st.session_state.get("tiles", "osm")
+    show_map(
+        route_map(result.route, tiles=tiles, timezone=result.timezone), key=f"route-map-{name}", height=420
+    )
+    st.caption(f"{t('gpx_crs')}: {t('gpx_crs_help')}")
+    columns = st.columns(2)
+    for column, crs in zip(columns, ("wgs84", "gcj02"), strict=True):
+        label = "GPX" if crs == "wgs84" else f"GPX · {t('gpx_crs_gcj02')}"  # WGS-84: the GPX standard
+        column.download_button(
+            label, result.gpx_bytes(crs), f"{name}-{crs}.gpx", "application/gpx+xml", key=f"gpx-{crs}-{name}",
+            help=t(f"gpx_crs_{crs}"),
+        )  # fmt: skip

@@ -17,7 +17,8 @@ import pandas as pd
 import streamlit as st
 
 from app.context import db_key, service_context
-from app.i18n import error_text, t, worded
+from app.i18n import error_text, t, word, worded
+from app.safe_text import safe_t
 from grid.cells import strings_to_cells
 from grid.config import CityConfig
 from services.context import ServiceContext
@@ -77,9 +78,26 @@ def filter_bar(options: PlannerOptions) -> AnalysisFilters:
     sources = middle.multiselect(t("source"), list(options.sources), format_func=worded())
     first, last = options.first_day, options.last_day
     span = right.date_input(t("date_range"), value=(first, last), min_value=first, max_value=last)
-    right.caption(t("data_end", last=last))
+    right.caption(safe_t("data_end", last=last))
     start, end = (span[0], span[-1]) if isinstance(span, tuple | list) and span else (first, last)
     return AnalysisFilters(int(res), str(period), tuple(picked), tuple(sources), start, end)
+
+
+def target_select(container: Any = st, *, key: str = "analysis_target") -> str:
+    """The analysis target select box (issue #24): ``reported`` (default), ``citizen`` or ``estimated``; a
+    page passes the choice as its request's ``target`` (:mod:`services.exposure`)."""
+    from services.exposure import TARGETS
+
+    choice = container.selectbox(
+        t("xp_target"),
+        list(TARGETS),
+        format_func=worded(lambda code: word(f"xp_target_{code}")),
+        help=t("xp_target_help"),
+        key=key,
+    )
+    if choice == "estimated":
+        container.caption(t("xp_target_note"))
+    return str(choice)
 
 
 def pick_cell(table: pd.DataFrame, clicked: str | None, *, key: str) -> int | None:
@@ -115,4 +133,4 @@ def study_caption(result: Any) -> None:
     """Say which cell universe the result covers (the stored areas' cells, or the cases' hull)."""
     study = result.study
     key = "universe_areas" if study.kind == "areas" else "universe_hull"
-    st.caption(t(key, n=f"{study.n_cells:,}", areas=study.n_areas, res=study.res, rings=study.rings))
+    st.caption(safe_t(key, n=f"{study.n_cells:,}", areas=study.n_areas, res=study.res, rings=study.rings))

@@ -2,9 +2,13 @@
 
 Nothing is shown before login. After login, the navigation holds only the pages the user's role may
 open, and every page checks the role again on the server (``app.context.require_role``), so a hidden
-page cannot be reached by URL either. Every run first re-reads the signed-in user from the store and
-ends idle sessions (``app.context.refresh_session``): a deactivated account or a changed role takes
-effect on the next run.
+page cannot be reached by URL either. Every run first checks the tab's server-side session (or resumes
+the one of the browser's session cookie after a reload) and re-reads the signed-in user from the store
+(``app.context.refresh_session``): logout, a deactivated account or a changed role end it on the next run.
+
+``streamlit run app/streamlit_app.py`` finds ``app = st.App(...)`` below and serves this script through
+Streamlit's ASGI app together with the two routes of :mod:`app.session_routes` that set and delete the
+http-only session cookie (same host and port). Streamlit runs the script itself as ``__main__``.
 """
 
 from __future__ import annotations
@@ -13,9 +17,19 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.context import ENDED_KEY, refresh_session, service_context, sidebar, sign_in, warm_up
+from app.context import (
+    ENDED_KEY,
+    enter_browser_session,
+    refresh_session,
+    service_context,
+    sidebar,
+    sign_in,
+    warm_up,
+)
 from app.i18n import t
-from services.users import Login, authenticate
+from app.safe_text import safe_t
+from services.sessions import SignIn
+from services.sessions import sign_in as start_session
 
 VIEWS = Path(__file__).with_name("views")
 #: A local file: a Material icon as page icon is fetched from fonts.gstatic.com, which an intranet lacks.
@@ -88,15 +102,18 @@ def _login() -> None:
         password = st.text_input(t("password"), type="password")
         submitted = st.form_submit_button(t("login"))
     if submitted:
-        result = authenticate(service_context(), Login(username, password))
-        if result.ok:
-            sign_in(result)
-            st.rerun()
-        elif result.reason == "locked" and result.locked_until is not None:
-            st.error(t("login_locked", until=f"{result.locked_until:%Y-%m-%d %H:%M}"))
-        elif result.reason == "inactive":
+        agent = st.context.headers.get("User-Agent") if st.context.headers else None
+        # the client's address throttles failed logins (None on localhost: the account lockout still holds)
+        request = SignIn(username, password, user_agent=agent, client=st.context.ip_address)
+        result = start_session(service_context(), request)
+        if result.auth.ok:
+            sign_in(result.auth, result.token)
+            enter_browser_session(result.cookie)
+        elif result.auth.reason == "inactive":  # told only after a correct password
             st.error(t("login_inactive"))
-        else:
+        elif result.auth.reason == "throttled":
+            st.error(t("login_throttled"))
+        else:  # an unknown user, a wrong password and a locked account get one answer (no enumeration)
             st.error(t("login_failed"))
 
 
@@ -110,7 +127,7 @@ def _require_store() -> None:
         engine()
     except SchemaOutOfDateError as exc:
         key = "schema_missing" if exc.revision is None else "schema_old"
-        st.error(t(key, revision=exc.revision, head=exc.head))
+        st.error(safe_t(key, revision=exc.revision, head=exc.head))
         st.stop()
 
 
@@ -119,6 +136,8 @@ def main() -> None:
     _require_store()
     warm_up()
     user = refresh_session()
+    if user is None and st.query_params.get("display") and _wall_by_token(st.query_params.get("display")):
+        return
     sidebar()
     if user is None:
         # Register every page (hidden, never run) so that Streamlit keeps the requested page and query
@@ -130,6 +149,18 @@ def main() -> None:
     st.navigation(_pages(user.role)).run()
 
 
+def _wall_by_token(token: str) -> bool:
+    """Show the wall display (大屏) without a login when ``token`` is the city's display token
+    (:func:`services.wall.display_actor`); False (the login form follows) otherwise."""
+    from services.wall import display_actor
+
+    if display_actor(service_context(), token) is None:
+        return False
+    wall = st.Page(str(VIEWS / "wall.py"), title=t("wall"), url_path="wall")
+    st.navigation([wall], position="hidden").run()
+    return True
+
+
 def _pages(role: str | None) -> list:
     """The pages ``role`` may open (every page for ``None``: the hidden login-time navigation)."""
     return [
@@ -139,4 +170,9 @@ def _pages(role: str | None) -> list:
     ]
 
 
-main()
+if __name__ == "__main__":  # a script run (Streamlit runs the script as ``__main__``)
+    main()
+else:  # imported by ``streamlit run`` / uvicorn: the ASGI app serving this script and the cookie routes
+    from app.session_routes import routes
+
+    app = st.App(__file__, routes=routes())

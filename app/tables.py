@@ -6,6 +6,8 @@ tests read them), the headers are set through ``column_config`` in the page's la
 percentages, counts with thousands separators, p-values with three significant digits (scientific
 notation below 0.001), and times in
 the city's zone without an offset. The internal ``cell`` id is hidden when the ``h3`` string is there.
+Categories (codes or the table's Chinese names) are shown by name in the page's language. A missing
+value is shown as "–", never as ``None``, ``NaT``, ``nan`` or ``Infinity`` (:func:`displayable`).
 The data themselves are not changed: the grid's column configuration does the wording (a select column
 shows each code's words), so the table a page shows is still the table the CLI writes.
 """
@@ -21,7 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from app.context import city_config, db_key, service_context
-from app.i18n import label, t, word, worded
+from app.i18n import label, language, t, word, worded
 from app.labels import CODED_COLUMNS, COLUMN_LABELS, DEDUCTION_LABELS
 from services.study import DisplayNames, display_names
 
@@ -35,7 +37,14 @@ NAMED_COLUMNS = {
     "district": "areas",
     "subdistrict": "areas",
     "community": "areas",
+    "category": "categories",
+    "category_code": "categories",
+    "category_name": "categories",
 }
+#: What a missing value is shown as.
+MISSING = "–"
+#: Texts that are a missing value written out (a frame made with ``astype(str)``).
+MISSING_TEXTS = frozenset({"nan", "NaN", "None", "NaT", "<NA>", "inf", "-inf", "Infinity", "-Infinity"})
 
 
 @st.cache_data(ttl=300, max_entries=4, show_spinner=False)
@@ -47,6 +56,26 @@ def _names(key: str) -> DisplayNames:
 def names() -> DisplayNames:
     """The department, area and category names of the store (cached 5 minutes)."""
     return _names(db_key())
+
+
+def category_words(known: DisplayNames) -> Callable[[Any], str]:
+    """A category (a code, or a name of the category table) in the page's language: its name (English
+    in English mode, when the table has one), else the value itself."""
+    english = language() == "en"
+    by_name = {
+        zh: known.categories_en[code] for code, zh in known.categories.items() if code in known.categories_en
+    }
+
+    def words(value: Any) -> str:
+        if not isinstance(value, str):
+            return str(value)
+        if value in known.categories:
+            return (known.categories_en.get(value) if english else None) or known.categories[value]
+        if english and value in by_name:
+            return by_name[value]
+        return word(value)
+
+    return words
 
 
 def column_label(name: str) -> str:
@@ -99,8 +128,11 @@ def localize(frame: pd.DataFrame, timezone: str | None = None) -> dict[str, Any]
         header = column_label(str(name))
         text = column.dtype == object or pd.api.types.is_string_dtype(column)
         if name in NAMED_COLUMNS and text and known is not None:
-            lookup = getattr(known, NAMED_COLUMNS[name])
-            config[name] = _choices(column, header, lambda v, lookup=lookup: lookup.get(v) or word(v))
+            if NAMED_COLUMNS[name] == "categories":
+                config[name] = _choices(column, header, category_words(known))
+            else:
+                lookup = getattr(known, NAMED_COLUMNS[name])
+                config[name] = _choices(column, header, lambda v, lookup=lookup: lookup.get(v) or word(v))
         elif (name in CODED_COLUMNS and text) or isinstance(column.dtype, pd.CategoricalDtype):
             config[name] = _choices(column.astype(object), header, word)
         elif name in P_COLUMNS and pd.api.types.is_numeric_dtype(column):
@@ -123,15 +155,46 @@ def localize(frame: pd.DataFrame, timezone: str | None = None) -> dict[str, Any]
     return config
 
 
+def _texty(column: pd.Series) -> bool:
+    return column.dtype == object or pd.api.types.is_string_dtype(column)
+
+
+def _written_missing(value: Any) -> bool:
+    return isinstance(value, str) and value in MISSING_TEXTS
+
+
+def displayable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with what reads as a missing value made missing (shown as :data:`MISSING`): infinite
+    numbers and missing values written out as text (``"nan"``, ``"None"``, ``"NaT"`` …). The frame
+    itself when there is none (no copy)."""
+    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+    infinite = [c for c in floats if frame[c].isin([np.inf, -np.inf]).any()]
+    texts = [c for c in frame.columns if _texty(frame[c]) and any(map(_written_missing, frame[c].unique()))]
+    if not infinite and not texts:
+        return frame
+    out = frame.copy()
+    for name in infinite:
+        out[name] = out[name].where(~out[name].isin([np.inf, -np.inf]))
+    for name in texts:
+        values = out[name]
+        if isinstance(values.dtype, pd.CategoricalDtype):  # keep the categories (a select column)
+            drop = [c for c in values.cat.categories if _written_missing(c)]
+            out[name] = values.cat.remove_categories(drop)
+        else:
+            out[name] = values.astype(object).map(lambda v: None if _written_missing(v) else v)
+    return out
+
+
 def show_table(
     frame: pd.DataFrame, *, timezone: str | None = None, key: str | None = None, height: int | None = None
 ) -> None:
-    """``st.dataframe`` of ``frame`` in words (:func:`localize`)."""
-    config = localize(frame, timezone or city_config().timezone)
+    """``st.dataframe`` of ``frame`` in words (:func:`localize`); a missing value shows as "–"."""
+    shown = displayable(frame)
+    config = localize(shown, timezone or city_config().timezone)
     kwargs: dict[str, Any] = {"key": key} if key else {}
     if height is not None:
         kwargs["height"] = height
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, placeholder=MISSING, **kwargs)
 
 
 def metric_label(code: str) -> str:
@@ -139,4 +202,7 @@ def metric_label(code: str) -> str:
     return str(value_label(code))
 
 
-__all__ = ["column_label", "localize", "metric_label", "p_value", "percent", "show_table"]
+__all__ = [
+    "category_words", "column_label", "displayable", "localize", "metric_label", "p_value", "percent",
+    "show_table",
+]  # fmt: skip

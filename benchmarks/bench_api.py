@@ -1,13 +1,15 @@
 """Load on loopback: Open311 POSTs at a fixed rate plus inspectors' track uploads, against ``gridpatrol api``.
 
 The server runs as its own process (``python -m app.cli api``) on a fresh SQLite store (and PostgreSQL
-with ``GRIDPATROL_BENCH_PG_URL``, a throwaway database whose schema is dropped first) with one district.
+with ``GRIDPATROL_BENCH_PG_URL`` or ``GRIDPATROL_TEST_PG_URL``, a throwaway database whose schema is
+dropped first) with one district.
 The load is open-loop (request *i* is sent at ``i / rate`` seconds, whatever the answers), from a thread
 pool, for a bounded time, then stops: requests whose time comes after the end are not sent (``not_sent``).
 Afterwards the store is counted: every POST answered 200 must be exactly one case (nothing lost, nothing
 doubled) and every point of an upload answered 200 exactly one stored point (each round of an inspector
 carries its own fixes). Rows: requests, seconds, achieved rate, p50 / p99 latency, errors, lost and
-duplicated items.
+duplicated items, and the server's CPU milliseconds per request (user + system, from ``/proc``: the
+number that matters on a loaded machine, where wall-clock rates are only indicative).
 
 Usage: ``python -m benchmarks api`` (60 s at 200 POST/s + 80 inspectors every 10 s) or ``--quick`` (10 s at
 50 POST/s + 8 inspectors).
@@ -94,6 +96,15 @@ def _start(folder: Path, url: str, port: int) -> subprocess.Popen:
     raise RuntimeError("the API server did not start")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux ``/proc``; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 def _load(base: str, key: str, ids: list[str], rate: float, seconds: float, every_s: float) -> dict:
     import httpx
 
@@ -113,8 +124,6 @@ def _load(base: str, key: str, ids: list[str], rate: float, seconds: float, ever
         if not hasattr(local, "client"):
             local.client = httpx.Client(base_url=base, timeout=30)
         return local.client
-
-    t0 = time.monotonic() + 1.0
 
     def post(i: int) -> None:
         time.sleep(max(0.0, t0 + i / rate - time.monotonic()))
@@ -164,7 +173,15 @@ def _load(base: str, key: str, ids: list[str], rate: float, seconds: float, ever
             ]
             for i in ids
         ]
+        # warm-up, not counted: the server imports its modules lazily on first use (seconds without .pyc)
+        c.post(
+            "/open311/v2/requests.json",
+            data={"api_key": key, "service_code": "06010", "lat": "1", "long": "1"},
+        )
+        c.get("/open311/v2/requests.json")
+        c.get("/field/v1/positions", headers={"Authorization": f"Bearer {tokens[0]}"})
     workers = max(16, int(rate * 0.2) + len(ids))
+    t0 = time.monotonic() + 1.0
     with cf.ThreadPoolExecutor(workers) as pool:
         futures = [pool.submit(inspector, k, t) for k, t in enumerate(tokens)]
         futures += [pool.submit(post, i) for i in range(n_posts)]
@@ -198,8 +215,9 @@ def _count(url: str, folder: Path) -> tuple[int, int, int]:
 def run(quick: bool = False) -> list[dict]:
     rate, seconds, inspectors = (50.0, 10.0, 8) if quick else (200.0, 60.0, 80)
     stores = [("sqlite", None)]
-    if os.environ.get("GRIDPATROL_BENCH_PG_URL"):
-        stores.append(("postgresql", os.environ["GRIDPATROL_BENCH_PG_URL"]))
+    pg_url = os.environ.get("GRIDPATROL_BENCH_PG_URL") or os.environ.get("GRIDPATROL_TEST_PG_URL")
+    if pg_url:  # a throwaway database: its schema is dropped first
+        stores.append(("postgresql", pg_url))
     rows = []
     for name, pg_url in stores:
         with tempfile.TemporaryDirectory() as tmp:
@@ -209,12 +227,15 @@ def run(quick: bool = False) -> list[dict]:
             port = _free_port()
             proc = _start(folder, url, port)
             try:
+                cpu0 = _cpu_seconds(proc.pid)
                 done = _load(f"http://127.0.0.1:{port}", key, ids, rate, seconds, 10.0)
+                cpu = _cpu_seconds(proc.pid) - cpu0
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
             cases, requests, points = _count(url, folder)
         ok = sum(s == 200 for s in done["statuses"])
+        n_uploads = done["uploads"]["ok"] + done["uploads"]["errors"]
         lat_ms = np.array(done["latencies"]) * 1000
         up_ms = np.array(done["uploads"]["latencies"] or [np.nan]) * 1000
         rows.append({
@@ -223,6 +244,7 @@ def run(quick: bool = False) -> list[dict]:
             "p50_ms": float(np.percentile(lat_ms, 50)), "p99_ms": float(np.percentile(lat_ms, 99)),
             "errors": len(done["statuses"]) - ok, "lost": max(0, ok - cases),
             "duplicated": max(0, cases - ok), "not_sent": done["skipped"], "requests_rows": requests,
+            "server_cpu_ms_per_request": 1000 * cpu / max(1, len(done["statuses"]) + n_uploads),
         })  # fmt: skip
         rows.append({
             "benchmark": "field track uploads", "subject": name,

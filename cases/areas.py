@@ -3,6 +3,9 @@
 Reading, CRS conversion and geometry checks are :func:`grid.areas.read_areas`; this module only decides
 insert / update / duplicate against the ``areas`` table and records the run (``import_batches``,
 ``quarantine``). Geometry is stored as little-endian 2-D WKB of the WGS-84 (EPSG:4326) lon/lat polygon.
+With a projected ``crs`` (``"EPSG:4528"`` …), an area reaching outside the system's area of use (±
+:data:`cases.case_coords.CRS_AREA_MARGIN_DEG`) once converted is quarantined as ``outside_crs_area`` (wrong
+``crs`` or a file in another zone), as points are by the case and track imports.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from cases.case_coords import CRS_AREA_MARGIN_DEG
 from cases.importing import ImportReadError
 from cases.models import AREA_LEVELS, Area, ImportBatch, QuarantineRow
 from cases.report import ImportReport
 from grid.areas import ATTR_DUPLICATES, ATTR_ROWS_READ, ATTR_WARNINGS, AreaFileError, read_areas
+from grid.coords import crs_area_of_use, crs_is_geographic
 
 #: Columns of :func:`load_areas`, in order.
 LOADED_COLUMNS = ("area_id", "name", "level", "parent_id", "geometry", "area_m2", "source_crs", "source_file")
@@ -88,6 +93,7 @@ def import_areas(
         )
     except AreaFileError as exc:
         raise ImportReadError(str(exc)) from exc
+    areas, quarantine = _outside_crs_area(areas, quarantine, crs, str(path))
     report = ImportReport(
         kind="areas",
         file=str(path),
@@ -158,6 +164,52 @@ def load_areas(engine: Engine, level: str | None = None) -> gpd.GeoDataFrame:
     frame["area_m2"] = frame["area_m2"].astype("float64")
     out = gpd.GeoDataFrame(frame, geometry=geometry.to_numpy(), crs="EPSG:4326")
     return out[list(LOADED_COLUMNS)]
+
+
+def _outside_crs_area(
+    areas: gpd.GeoDataFrame, quarantine: pd.DataFrame, crs: str, file: str
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Move the areas outside a projected ``crs``'s area of use (± the margin) to the quarantine.
+
+    ``line`` is the feature's number: the kept areas are the features not quarantined, in file order, when
+    no feature repeats an earlier id (else 0, the area id being in ``detail``).
+    """
+    bounds = None if crs_is_geographic(crs) else crs_area_of_use(crs)
+    if bounds is None or areas.empty:
+        return areas, quarantine
+    west, south, east, north = bounds
+    m = CRS_AREA_MARGIN_DEG
+    box = areas.geometry.bounds
+    out = ~(
+        (box["minx"] >= west - m)
+        & (box["maxx"] <= east + m)
+        & (box["miny"] >= south - m)
+        & (box["maxy"] <= north + m)
+    ).to_numpy()
+    if not out.any():
+        return areas, quarantine
+    read = int(areas.attrs[ATTR_ROWS_READ])
+    lines = np.zeros(len(areas), dtype=np.int64)
+    if not int(areas.attrs[ATTR_DUPLICATES]):
+        lines = np.setdiff1d(np.arange(1, read + 1), quarantine["line"].to_numpy(dtype=np.int64))
+    moved = pd.DataFrame(
+        {
+            "file": file,
+            "line": lines[out],
+            "field": "geometry",
+            "reason": "outside_crs_area",
+            "detail": [
+                f"area {a}: lon {b.minx:.4f}…{b.maxx:.4f}, lat {b.miny:.4f}…{b.maxy:.4f} is outside "
+                f"the area of use of {crs}"
+                for a, b in zip(areas["area_id"][out], box[out].itertuples(), strict=True)
+            ],
+            "raw": areas["area_id"][out].to_numpy(dtype=object),
+        }
+    )
+    kept = areas.loc[~out].reset_index(drop=True)
+    kept.attrs = areas.attrs
+    merged = pd.concat([quarantine, moved], ignore_index=True) if len(quarantine) else moved
+    return kept, merged.sort_values("line", kind="stable").reset_index(drop=True)
 
 
 def _records(areas: gpd.GeoDataFrame, source_file: str) -> list[dict[str, Any]]:

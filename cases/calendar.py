@@ -28,7 +28,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import warnings
+import logging
 from functools import lru_cache
 from typing import Any
 
@@ -38,6 +38,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from grid.config import DEFAULT_TIMEZONE, CityConfig
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_PERIODS: tuple[tuple[str, str], ...] = (("08:00", "12:00"), ("13:30", "17:30"))
 _NS = 1_000_000_000
@@ -110,11 +112,12 @@ class WorkingCalendar:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
             if warn and not self._warned:
-                warnings.warn(
-                    f"chinese_calendar has no holiday table for {day.year}; Monday–Friday are used "
-                    "as working days for that year",
-                    UserWarning,
-                    stacklevel=3,
+                # a log line for the administrator, not a warning per request: a deadline past the
+                # library's last year is normal in December (the State Council publishes late)
+                _log.warning(
+                    "chinese_calendar has no holiday table for %s; Monday–Friday are used as working days "
+                    "for that year (list that year's holidays in [calendar] extra_holidays/extra_workdays)",
+                    day.year,
                 )
                 self._warned = True
             return day.weekday() < 5

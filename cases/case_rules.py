@@ -27,7 +27,14 @@ import pyarrow.compute as pc
 from cases.case_coords import check_coordinates
 from cases.mapping import CASE_FIELDS, CLOSED_VOCABULARIES, NUMBER, TIME, Mapped, Mapping
 from cases.models import Case
-from cases.parsing import parse_numbers, parse_times, present_mask, text_isin
+from cases.parsing import (
+    outside_window,
+    parse_numbers,
+    parse_times,
+    plausible_window,
+    present_mask,
+    text_isin,
+)
 from cases.validation import CityArea, Problems, check_lengths
 from grid.cells import latlng_to_cells
 from grid.coords import crs_label
@@ -53,6 +60,8 @@ CELL_RES = 10
 #: Columns of the typed rows, in ``cases`` table order (``import_batch``/``version`` are set on write).
 CASE_COLUMNS = tuple(c.name for c in Case.__table__.columns if c.name not in ("import_batch", "version"))
 TIME_FIELDS = tuple(f for f, k in CASE_FIELDS.items() if k == TIME)
+#: How far a deadline may lie beyond the end of the plausibility window of report times.
+DEADLINE_AHEAD = np.timedelta64(366, "D").astype("timedelta64[us]")
 _STRING = pd.ArrowDtype(pa.string())
 _TEXT_LIMITS = {
     c.name: c.type.length
@@ -90,9 +99,19 @@ class CaseContext:
     ambiguous: int = 0
     nonexistent: int = 0
     strict: frozenset[str] = frozenset()
+    #: Plausible report times (UTC); default :func:`cases.parsing.plausible_window` (2000-01-01 … now + 1d).
+    time_window: tuple[np.datetime64, np.datetime64] | None = None
 
     def is_strict(self, reason: str) -> bool:
         return reason in self.strict or reason in self.mapping.strict
+
+    def window_of(self, field: str) -> tuple[np.datetime64, np.datetime64]:
+        """The plausible times of ``field``: :attr:`time_window`; a ``deadline_at`` may lie up to
+        :data:`DEADLINE_AHEAD` beyond its end."""
+        if self.time_window is None:
+            self.time_window = plausible_window()
+        low, high = (np.datetime64(w, "us") for w in self.time_window)
+        return (low, high + DEADLINE_AHEAD) if field == "deadline_at" else (low, high)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,10 +257,28 @@ def _check_times(
                 strict=ctx.is_strict("unparseable_time"),
             )
             utc[cleared] = np.datetime64("NaT")
+        _check_window(problems, values, ctx, field, utc)
         ctx.ambiguous += parsed.ambiguous
         ctx.nonexistent += parsed.nonexistent
         out[field] = utc
     return out
+
+
+def _check_window(
+    problems: Problems, values: pd.DataFrame, ctx: CaseContext, field: str, utc: np.ndarray
+) -> None:
+    """``implausible_time``: row-level for ``reported_at``, a field defect (``utc`` emptied) otherwise."""
+    low, high = ctx.window_of(field)
+    outside = outside_window(utc, (low, high))
+    if not outside.any():
+        return
+    why = f"is outside the plausible times {str(low)[:10]} … {str(high)[:10]} (UTC)"
+    if field == "reported_at":
+        problems.add(outside, "implausible_time", field, values[field], why)
+        return
+    strict = ctx.is_strict("implausible_time")
+    cleared = problems.defect(outside, "implausible_time", field, values[field], why, strict=strict)
+    utc[cleared] = np.datetime64("NaT")
 
 
 def _check_vocabularies(problems: Problems, mapped: Mapped, values: pd.DataFrame, ctx: CaseContext) -> None:

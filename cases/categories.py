@@ -10,6 +10,9 @@ The shipped table ``cases/data/categories.csv`` (DOMAIN.md §2.3–2.4) holds:
   system whose codes equal GB/T 47678.5's small codes; 0117 绿地脏乱 and the component 0102 污水井盖 are
   unverified ([R] in DOMAIN.md).
 
+Every row also has English names (``name_en``, ``class_name_en``: the project's translations, for the
+English interface; the standards name in Chinese only).
+
 Codes are unique across the whole table (4-digit GB/T 30428.2, 5-digit GB/T 47678.5), so a case's
 ``category_code`` alone finds its row.
 """
@@ -26,7 +29,9 @@ __all__ = ["CATEGORY_COLUMNS", "SHIPPED_CATEGORIES", "load_categories"]
 
 SHIPPED_CATEGORIES = Path(__file__).with_name("data") / "categories.csv"
 #: Columns of the shipped table.
-CATEGORY_COLUMNS = ("standard", "code", "name_zh", "class_code", "class_name_zh", "kind")
+CATEGORY_COLUMNS = (
+    "standard", "code", "name_zh", "class_code", "class_name_zh", "kind", "name_en", "class_name_en",
+)  # fmt: skip
 
 
 def load_categories(path: str | Path | None = None) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from cases.csv_safe import defuse
 from cases.models import CASE_CONTRACT_COLUMNS, Case
 from grid.cells import cells_to_strings
 from grid.config import DEFAULT_TIMEZONE
@@ -85,7 +86,6 @@ _TEXT_COLUMNS = (
     "description",
     "location_flag",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_cases(
@@ -254,18 +254,13 @@ def _prepare(raw: pd.DataFrame, zone: ZoneInfo, mask_phone: bool) -> pd.DataFram
     return out
 
 
-def _defuse_formula(text: pd.Series) -> pd.Series:
-    risky = text.astype("string").str.startswith(_FORMULA_START).fillna(False).to_numpy()
-    return text.where(~risky, "'" + text.astype("string"))
-
-
 def _write_csv(fh: IO[str], chunks: Iterable[pd.DataFrame]) -> int:
     written = 0
     header = True
     for chunk in chunks:
         frame = chunk[list(CSV_COLUMNS)].copy()
         for name in _TEXT_COLUMNS:
-            frame[name] = _defuse_formula(frame[name])
+            frame[name] = defuse(frame[name])
         frame.to_csv(fh, index=False, header=header, lineterminator="\r\n")
         header, written = False, written + len(frame)
     if header:  # no case at all: still write the header so the file has its columns

@@ -6,7 +6,9 @@ code, see :mod:`cases.validation`). ``read == imported + duplicates + quarantine
 transaction commits. Rows on a suspicious location cluster (e.g. a city-hall default geocode) are imported
 with ``location_flag = "suspicious_cluster"`` and counted as ``flagged``. A valid case with a bad optional
 field is imported with that field empty and a field defect (``ImportReport.defects``; the reasons' levels are
-in :mod:`cases.validation`); a case without a usable location gets ``location_flag = "no_location"``.
+in :mod:`cases.validation`); a case without a usable location gets ``location_flag = "no_location"``,
+unless its ``address`` is in the city's address table (:mod:`cases.case_geocode`: the match kind goes to
+``location_flag``, ``address_exact`` or ``address_normalized``).
 
 Pipeline per chunk of :data:`cases.readers.CHUNK_ROWS` rows, all vectorised: read as text
 (:mod:`cases.readers`) → apply the mapping (:mod:`cases.mapping`) → parse and check
@@ -42,13 +44,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from cases import bulk, readers
+from cases.case_geocode import AddressIndex
 from cases.case_rules import NO_LOCATION, CaseContext, CheckedCases, check_cases
 from cases.categories import load_categories
-from cases.mapping import CASE_FIELDS, Mapping, apply_mapping, column_warnings, parse_strict
+from cases.mapping import (
+    CASE_FIELDS,
+    Mapping,
+    apply_mapping,
+    column_warnings,
+    parse_strict,
+    resolve_columns,
+)
 from cases.models import Case
 from cases.parsing import text_isin
 from cases.readers import Chunk, ImportReadError, TableSource, iter_chunks, open_table
 from cases.report import QUARANTINE_COLUMNS, ImportReport
+from cases.time_window import resolve_window
 from cases.validation import DEFECT_PREFIX, CityArea, malformed_frame, suspicious_points
 
 __all__ = ["NO_LOCATION", "ON_DUPLICATE", "SUSPICIOUS_CLUSTER", "ImportReadError", "import_cases"]
@@ -70,6 +81,7 @@ def import_cases(
     on_duplicate: str = "skip",
     categories: str | Path | pd.DataFrame | None = None,
     strict: bool | tuple[str, ...] | list[str] | frozenset[str] = (),
+    time_window: tuple[dt.datetime | np.datetime64, dt.datetime | np.datetime64] | None = None,
 ) -> ImportReport:
     """Import the cases of one file into the store (one transaction).
 
@@ -96,6 +108,9 @@ def import_cases(
     strict
         Field-level reasons (:data:`cases.validation.FIELD_LEVEL_REASONS`) that quarantine the row instead
         of emptying the field (``True``: all of them), on top of the mapping's ``[options] strict``.
+    time_window
+        Plausible report times (UTC, naive or aware): ``reported_at`` outside is quarantined, other times
+        outside are field defects (``implausible_time``). Default 2000-01-01 … now + 1 day.
 
     Returns
     -------
@@ -136,6 +151,7 @@ def import_cases(
     table = load_categories(categories) if table is None and categories is not None else table
     source = open_table(path, encoding=mapping.encoding, delimiter=mapping.delimiter, sheet=mapping.sheet)
     report = ImportReport(kind="cases", file=str(path))
+    report.warnings.extend(source.warnings)
     report.warnings.extend(_column_warnings(source, mapping, given))
     started = dt.datetime.now(dt.UTC)
     with (
@@ -145,22 +161,27 @@ def import_cases(
         bulk.fast_writes(conn),
     ):
         ctx = CaseContext(str(path), mapping, table, CityArea.from_store(conn), strict=strict_reasons)
+        ctx.time_window = None if time_window is None else _utc_window(time_window)
+        ctx.time_window = ctx.time_window or (mapping.time_window and resolve_window(mapping.time_window))
         batch_id = bulk.begin_batch(conn, "cases", str(path), source.sha256, started)
         # after the batch row: on SQLite this transaction holds the write lock, no other import adds cases;
         # on PostgreSQL a concurrent import of the same ids fails on the primary key (as it always did)
         fresh = conn.execute(sa.select(_CASES.c.case_id).limit(1)).first() is None
-        run = _Run(conn, ctx, batch_id, on_duplicate, fresh)
+        addresses = _addresses(conn, source, mapping)
+        run = _Run(conn, ctx, batch_id, on_duplicate, fresh, by_address=addresses is not None)
         dialect = conn.dialect.name
         seen = _SeenIds()
         with bulk.deferred_indexes(conn, _CASES, source.lines - 1):
             prepared = (
-                _prepare(chunk, ctx, dialect, seen)
+                _prepare(chunk, ctx, dialect, seen, addresses)
                 for chunk in iter_chunks(source, chunksize=readers.CHUNK_ROWS)
             )
             with contextlib.closing(_ahead(prepared, READ_AHEAD)) as chunks:
                 for chunk in chunks:
                     run.add_chunk(chunk, report)
             run.finish(report)
+        located = addresses.counts.warning() if addresses is not None else None
+        report.warnings.extend([located] if located else [])
         stored = report.quarantine
         if len(report.defects):
             defects = report.defects.assign(reason=DEFECT_PREFIX + report.defects["reason"].astype(str))
@@ -197,9 +218,18 @@ class _Prepared:
     defective: np.ndarray
 
 
-def _prepare(chunk: Chunk, ctx: CaseContext, dialect: str, seen: _SeenIds) -> _Prepared:
-    """Map, check and convert one chunk (no database access: runs in the read-ahead thread, in file order)."""
+def _prepare(
+    chunk: Chunk, ctx: CaseContext, dialect: str, seen: _SeenIds, addresses: AddressIndex | None = None
+) -> _Prepared:
+    """Map, check, locate by address and convert one chunk (no database access: runs in the read-ahead
+    thread, in file order). Rows placed by their address are left out of the cluster points."""
     checked = check_cases(apply_mapping(chunk.frame, ctx.mapping, CASE_FIELDS), ctx)
+    placed = np.zeros(len(checked.rows), dtype=bool)
+    if addresses is not None:
+        located, placed = addresses.locate(checked.rows)
+        provided = set(checked.provided) | {"lat", "lon", "cell", "location_flag"}
+        provided_cols = tuple(c for c in checked.rows.columns if c in provided)
+        checked = dataclasses.replace(checked, rows=located, provided=provided_cols)
     quarantine = [checked.problems.to_frame(ctx.file, chunk.line, chunk.frame)]
     if len(chunk.malformed):
         quarantine.append(malformed_frame(ctx.file, chunk.malformed))
@@ -208,7 +238,7 @@ def _prepare(chunk: Chunk, ctx: CaseContext, dialect: str, seen: _SeenIds) -> _P
     repeat = ids.duplicated(keep="first").to_numpy()
     keys = pa.array(ids[~repeat], type=pa.string()).to_pylist()
     earlier = seen.check_and_add(keys)
-    point, points = _distinct_points(rows["lat"].to_numpy(), rows["lon"].to_numpy())
+    point, points = _distinct_points(np.where(placed, np.nan, rows["lat"].to_numpy()), rows["lon"].to_numpy())
     points["rows"] = np.bincount(point[point >= 0], minlength=len(points))
     prepared = bulk.prepare_rows(dialect, rows)
     problems = checked.problems
@@ -317,6 +347,8 @@ class _Run:
     on_duplicate: str
     #: The table held no case when the import began: only ids flagged by :class:`_SeenIds` can be stored.
     fresh: bool = False
+    #: Cases are also placed by address: ``location_flag`` is set by the import, as the other columns.
+    by_address: bool = False
     points: list[pd.DataFrame] = dataclasses.field(default_factory=list)
     quarantine: list[pd.DataFrame] = dataclasses.field(default_factory=list)
     defects: list[pd.DataFrame] = dataclasses.field(default_factory=list)
@@ -366,9 +398,10 @@ class _Run:
         return ~in_store & ~in_chunk, earlier, in_store & ~earlier
 
     def _update(self, rows: pd.DataFrame, provided: tuple[str, ...]) -> int:
-        columns = [c for c in provided if c not in ("case_id", "location_flag")]
+        skip = ("case_id",) if self.by_address else ("case_id", "location_flag")
+        columns = [c for c in provided if c not in skip]
         extra: dict = {"import_batch": self.batch_id}
-        if "lat" in columns and "lon" in columns:
+        if "lat" in columns and "lon" in columns and not self.by_address:
             # keep a stored location flag unless the location itself changes (re-flagged in finish())
             moved = sa.or_(
                 _CASES.c.lat.is_distinct_from(sa.bindparam("b_lat")),
@@ -415,7 +448,10 @@ class _Run:
             flagged = self.conn.execute(
                 sa.update(_CASES)
                 .where(
-                    _CASES.c.import_batch == self.batch_id, _CASES.c.lat == hit.lat, _CASES.c.lon == hit.lon
+                    _CASES.c.import_batch == self.batch_id,
+                    _CASES.c.lat == hit.lat,
+                    _CASES.c.lon == hit.lon,
+                    _CASES.c.location_flag.is_(None),  # not the rows placed by their address
                 )
                 .values(location_flag=SUSPICIOUS_CLUSTER)
             ).rowcount
@@ -434,8 +470,25 @@ def insert_rows(conn: Connection, rows: bulk.PreparedRows, constants: dict) -> N
     bulk.insert_prepared(conn, _CASES, rows, constants)
 
 
+def _addresses(conn: Connection, source: TableSource, mapping: Mapping) -> AddressIndex | None:
+    """The address table when the file has an ``address`` column (None without one, or an empty table)."""
+    if resolve_columns(mapping, source.columns, CASE_FIELDS).get("address") is None:
+        return None
+    return AddressIndex.from_store(conn)
+
+
 def _column_warnings(source: TableSource, mapping: Mapping, given: bool) -> list[str]:
     out = column_warnings(source.columns, mapping, CASE_FIELDS, given=given)
     if source.header_line != 1:
         out.append(f"header found on row {source.header_line}; the rows above it were skipped")
     return out
+
+
+def _utc_window(window: tuple) -> tuple[np.datetime64, np.datetime64]:
+    """``(start, end)`` as naive UTC datetime64[us] (aware values are converted, naive ones taken as UTC)."""
+    out = []
+    for value in window:
+        stamp = pd.Timestamp(value)
+        stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+        out.append(np.datetime64(stamp.to_datetime64(), "us"))
+    return out[0], out[1]

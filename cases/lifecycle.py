@@ -15,6 +15,8 @@ Lifecycle (DOMAIN.md §3.1; status names as in the demo city, ``sim.lifecycle.ST
     suspension_requested ─approve_suspension (supervisor)─▶ suspended
     suspension_requested ─reject_suspension (supervisor)─▶ dispatched
     suspended ─resume (supervisor 解除挂账)─▶ dispatched
+    closed ─reopen (operator / supervisor 回访不满意，返工; a new time limit from now)─▶ dispatched
+    verified / registered / dispatched ─mediate (operator / supervisor 和谐调解结案)─▶ closed
 
 Each action is allowed to exactly the roles in :data:`TRANSITIONS` (inspector 监督员, operator 受理员,
 dispatcher 派遣员, department 专业部门, supervisor 值班长 / 指挥中心 who files, closes and approves).
@@ -156,6 +158,7 @@ _SIMPLE_EFFECTS: dict[str, dict[str, Any]] = {
     "check_fail": {"resolved_at": None},
     "close": {"closed_at": _AT},
     "approve_suspension": {"suspended_at": _AT},
+    "mediate": {"closed_at": _AT},
 }
 
 
@@ -215,6 +218,9 @@ def _effects(
         return _dispatch(case, at, department, deadline, table, calendar)
     if action in ("request_extension", "approve_extension"):
         return _extension(conn, action, case, deadline)
+    if action == "reopen":  # rework after an unsatisfied callback: a fresh time limit from the reopening
+        due = deadline or _deadline(case, at, table, calendar)
+        return {"closed_at": None, "resolved_at": None, "verified_at": None, "deadline_at": due}, due, None
     if action == "resume":
         due = deadline or _resume_deadline(case, at, calendar)
         return {"suspended_at": None, "deadline_at": due}, due, None

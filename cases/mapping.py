@@ -23,7 +23,9 @@ A mapping file has four optional tables::
 
 A field not listed under ``[columns]`` is read from a column of the same name (case-insensitive), so a file
 that already uses GridPatrol's field names needs no mapping at all. Shipped mappings live in
-``cases/mappings/<name>.toml`` and are loaded by name (``boston311``, ``open311``).
+``cases/mappings/<name>.toml`` and are loaded by name (``boston311``, ``open311``, ``sf311``, ``nyc311``).
+Coordinates: ``lat``/``lon``, or ``x``/``y`` (easting/northing of a projected ``crs``); a case without them
+but with an ``address`` is placed through the city's address table (:mod:`cases.case_geocode`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cases.models import CASE_KINDS, CASE_SOURCES, COORDINATE_SYSTEMS
+from cases.time_window import window_option
 from grid.config import DEFAULT_TIMEZONE
 
 __all__ = [
@@ -109,6 +112,7 @@ _OPTIONS = (
     "sheet",
     "strict",
     "departments",
+    "time_window",
 )
 _STRING = pd.ArrowDtype(pa.string())
 
@@ -162,6 +166,7 @@ class Mapping:
     sheet: str | None = None
     strict: frozenset[str] = frozenset()
     departments: tuple[str, ...] | None = None
+    time_window: tuple[str, str] | None = None  #: plausible report times (:mod:`cases.time_window`)
 
     def format_of(self, field: str) -> str | None:
         """The ``strptime`` format of time ``field`` (per-field format, else ``date_format``)."""
@@ -198,6 +203,7 @@ class Mapping:
             sheet=options.get("sheet"),
             strict=parse_strict(options.get("strict", ()), origin),
             departments=_check_departments(origin, options.get("departments")),
+            time_window=window_option(origin, options.get("time_window")),
         )
 
 

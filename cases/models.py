@@ -90,6 +90,61 @@ class Area(Base):
     source_file: Mapped[str | None] = mapped_column(sa.String(500))
 
 
+ADDRESS_KINDS = ("address", "poi")
+
+
+class Address(Base):
+    """An address or point of interest of the city's address table (migration 0008); WGS-84 with its cell.
+
+    ``normalized`` is :func:`cases.addresses.normalize_address` of ``address`` (matching key)."""
+
+    __tablename__ = "addresses"
+    __table_args__ = (sa.CheckConstraint(_in("kind", ADDRESS_KINDS), name="kind"),)
+    address_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    address: Mapped[str] = mapped_column(sa.String(500))
+    normalized: Mapped[str] = mapped_column(sa.String(500), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    lat: Mapped[float] = mapped_column(sa.Float)
+    lon: Mapped[float] = mapped_column(sa.Float)
+    cell: Mapped[int] = mapped_column(sa.BigInteger)
+    source_crs: Mapped[str] = mapped_column(sa.String(64))
+    source_file: Mapped[str | None] = mapped_column(sa.String(500), index=True)
+
+
+class CaseMerge(Base):
+    """A call merged into an existing case instead of a second case (migration 0008); no status change."""
+
+    __tablename__ = "case_merges"
+    merge_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(sa.ForeignKey("cases.case_id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str | None] = mapped_column(sa.String(64))
+    reporter_name: Mapped[str | None] = mapped_column(sa.String(200))
+    reporter_phone: Mapped[str | None] = mapped_column(sa.String(32))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+
+
+#: Kinds of base map features (:mod:`cases.basemap`), drawn under the cells in this order.
+BASEMAP_KINDS = ("green", "water", "railway", "street", "other")
+
+
+class BasemapFeature(Base):
+    """A base map feature (street, water, green, railway …) drawn under every map; WGS-84 WKB, simplified.
+
+    ``source_file`` is the file's name: importing the same file again replaces its features."""
+
+    __tablename__ = "basemap_features"
+    __table_args__ = (sa.CheckConstraint(_in("kind", BASEMAP_KINDS), name="kind"),)
+    feature_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), index=True)
+    subkind: Mapped[str | None] = mapped_column(sa.String(32))  #: e.g. ``primary``, ``residential``
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    geometry_wkb: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    source_crs: Mapped[str] = mapped_column(sa.String(8))
+    source_file: Mapped[str] = mapped_column(sa.String(500), index=True)
+
+
 class Inspector(Base):
     """A grid inspector (城管监督员)."""
 
@@ -174,6 +229,51 @@ class CaseEvent(Base):
     deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # deadline set/requested
 
 
+class CasePhoto(Base):
+    """A photo of a case (migration 0007): the file lives under the data folder (``file``, relative), never
+    in the store; only the capture time and GPS position survive the re-encoding, as columns."""
+
+    __tablename__ = "case_photos"
+    photo_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(sa.ForeignKey("cases.case_id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("case_events.event_id"))
+    file: Mapped[str] = mapped_column(sa.String(500))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    content_type: Mapped[str] = mapped_column(sa.String(64))
+    width: Mapped[int] = mapped_column(sa.Integer)
+    height: Mapped[int] = mapped_column(sa.Integer)
+    taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
+    uploaded_by: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class CaseCallback(Base):
+    """A callback (回访) to the reporter of a closed case: reached or not, satisfied or not (0007)."""
+
+    __tablename__ = "case_callbacks"
+    callback_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(sa.ForeignKey("cases.case_id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    operator: Mapped[str] = mapped_column(sa.String(64))
+    reached: Mapped[bool] = mapped_column(sa.Boolean)
+    satisfied: Mapped[bool | None] = mapped_column(sa.Boolean)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class CaseMediation(Base):
+    """A case closed by mediation (和谐调解): the parties and their agreement (migration 0007)."""
+
+    __tablename__ = "case_mediations"
+    mediation_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(sa.ForeignKey("cases.case_id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    parties: Mapped[str] = mapped_column(sa.Text)
+    agreement: Mapped[str] = mapped_column(sa.Text)
+    actor: Mapped[str] = mapped_column(sa.String(64))
+
+
 class User(Base):
     """An application user with a hashed password and one role."""
 
@@ -190,6 +290,24 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     #: False: the account may not log in and a signed-in session ends on its next page run (migration 0004)
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    #: area_id of the district a district-scoped user (二级平台) works in; None: city-wide (migration 0006)
+    district: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class WebSession(Base):
+    """A browser sign-in: only the SHA-256 of its token is stored; it ends at ``expires_at``, after the idle
+    timeout since ``last_seen_at``, at ``revoked_at``, or when the user's ``role`` is no longer the one it
+    began with (migration 0006)."""
+
+    __tablename__ = "web_sessions"
+    session_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.user_id"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str | None] = mapped_column(sa.String(500))
 
 
 class ImportBatch(Base):

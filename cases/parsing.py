@@ -12,6 +12,16 @@ a naive time is local time in the mapping's zone. A DST-ambiguous local time (th
 go back) is taken as its *first* occurrence (daylight time, like ``fold=0`` in Python); a nonexistent local
 time (the skipped hour when clocks go forward) is shifted forward to the first valid instant. Both are
 counted so the importer can warn.
+
+Fallback formats are strict: the compact ``%Y%m%d%H%M%S`` and ``%Y%m%d`` apply only to exactly 14 and 8
+digits, and every fallback needs a four-digit year at the start, so ``1735689600`` (epoch seconds) or
+``1/2/25`` (a US short date) are unparseable instead of landing in the years 1735 or 1. Chinese forms
+``2025年1月2日 14时30分``, ``2025年1月2日 14:30``, ``2025年1月2日 下午2点30分`` (上午/下午/晚上/中午/凌晨/
+早上) and ``2025年1月2日`` are read as local times. Epoch seconds, epoch milliseconds (UTC) and
+Excel serial dates (local days since 1899-12-30) are read only when the format says so:
+:data:`NUMERIC_FORMATS` (``date_format = "epoch_s"``, ``"epoch_ms"`` or ``"excel"``, per field
+in ``date_formats``). Plausibility (a report time in 1970 or 2099) is checked by the caller
+with :func:`outside_window`.
 """
 
 from __future__ import annotations
@@ -25,10 +35,13 @@ import pyarrow.compute as pc
 
 __all__ = [
     "NULL_TOKENS",
+    "NUMERIC_FORMATS",
     "ParsedTimes",
+    "outside_window",
     "parse_bools",
     "parse_numbers",
     "parse_times",
+    "plausible_window",
     "present_mask",
     "text_isin",
 ]
@@ -47,6 +60,19 @@ FALLBACK_FORMATS = (
     "%Y%m%d%H%M%S",
     "%Y%m%d",
 )
+#: Texts a fallback format applies to (a four-digit year first; compact forms of exactly 14 / 8 digits).
+_FALLBACK_SHAPE = {"%Y%m%d%H%M%S": r"^\d{14}$", "%Y%m%d": r"^\d{8}$"}
+_YEAR_FIRST = r"^\d{4}\D"
+#: ``date_format`` values that read numbers: epoch seconds / milliseconds (UTC), Excel serial days (local).
+NUMERIC_FORMATS = ("epoch_s", "epoch_ms", "excel")
+_EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "us")
+#: Largest magnitude read per numeric format (about the year 5000; Excel's last day is 9999-12-31).
+_NUMERIC_LIMIT = {"epoch_s": 1e11, "epoch_ms": 1e14, "excel": 2_958_466.0}
+_CHINESE = (
+    r"^(?P<y>\d{4})年(?P<mo>\d{1,2})月(?P<d>\d{1,2})日?\s*(?:(?P<ap>上午|下午|晚上|中午|凌晨|早上)?\s*"
+    r"(?P<h>\d{1,2})[时点:](?:(?P<mi>\d{1,2})分?(?::?(?P<s>\d{1,2})秒?)?)?)?$"
+)
+_AFTERNOON = ("下午", "晚上", "中午")
 _TZ_SUFFIX = r"\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|z|UTC|GMT|[+-]\d\d(:?\d\d)?)$"
 _TRUE = ("1", "true", "t", "yes", "y", "是", "在岗", "在职", "启用", "有效", "active")
 _FALSE = ("0", "false", "f", "no", "n", "否", "离岗", "离职", "停用", "无效", "inactive")
@@ -148,6 +174,10 @@ def parse_times(values: pd.Series, *, fmt: str | None, timezone: str) -> ParsedT
     n = len(values)
     present = present_mask(values)
     arr = pc.utf8_normalize(_arrow(values), "NFKC")
+    if fmt in NUMERIC_FORMATS:
+        return _parse_numeric(values, present, fmt, timezone)
+    if fmt is None or "年" not in fmt:
+        arr = _chinese_to_iso(arr)
     aware = present & _np(pc.match_substring_regex(arr, _TZ_SUFFIX)).astype(bool)
     if fmt is not None and ("%z" in fmt or "%Z" in fmt):
         aware = present.copy()
@@ -184,11 +214,63 @@ def _parse_naive(arr: pa.Array, fmt: str | None) -> np.ndarray:
             iso = iso.dt.tz_localize(None)
         out[todo] = iso.to_numpy(dtype="datetime64[us]")
     for candidate in () if fmt is not None else FALLBACK_FORMATS:
-        todo = np.isnat(out)
+        shape = _FALLBACK_SHAPE.get(candidate, _YEAR_FIRST)
+        todo = np.isnat(out) & _np(pc.match_substring_regex(arr, shape)).astype(bool)
         if not todo.any():
-            break
+            continue
         out[todo] = _strptime(arr.filter(pa.array(todo)), candidate)
     return out
+
+
+def _chinese_to_iso(arr: pa.Array) -> pa.Array:
+    """``arr`` with the Chinese date forms (see the module docstring) rewritten as ISO 8601 text."""
+    if not pc.any(pc.match_substring(arr, "年")).as_py():
+        return arr
+    parts = pc.extract_regex(arr, _CHINESE)
+    hit = _np(pc.is_valid(parts)).astype(bool)
+    if not hit.any():
+        return arr
+    texts = _np(arr).astype(object)
+    for i, g in zip(np.flatnonzero(hit), parts.filter(pa.array(hit)).to_pylist(), strict=True):
+        text = f"{g['y']}-{int(g['mo']):02d}-{int(g['d']):02d}"
+        if g["h"]:
+            hour = int(g["h"])
+            if g["ap"] in _AFTERNOON and hour < 12:
+                hour += 12
+            elif g["ap"] in ("凌晨", "上午", "早上") and hour == 12:
+                hour = 0
+            text += f" {hour:02d}:{int(g['mi'] or 0):02d}:{int(g['s'] or 0):02d}"
+        texts[i] = text
+    return pa.array(texts, type=pa.string())
+
+
+def _parse_numeric(values: pd.Series, present: np.ndarray, fmt: str, timezone: str) -> ParsedTimes:
+    """Epoch seconds / milliseconds (UTC) or Excel serial days (local wall time in ``timezone``)."""
+    numbers, _, bad = parse_numbers(values)
+    utc = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[us]")
+    ok = present & ~bad & (np.abs(np.nan_to_num(numbers)) < _NUMERIC_LIMIT[fmt])
+    ambiguous = nonexistent = 0
+    if fmt == "excel":
+        local = _EXCEL_EPOCH + np.round(numbers[ok] * 86_400e6).astype(np.int64).astype("timedelta64[us]")
+        utc[ok], ambiguous, nonexistent = _localize(local, timezone)
+    else:
+        scale = 1e6 if fmt == "epoch_s" else 1e3
+        micros = np.round(numbers[ok] * scale).astype(np.int64)
+        utc[ok] = micros.astype("datetime64[us]")
+    return ParsedTimes(utc, present, present & np.isnat(utc), ambiguous, nonexistent)
+
+
+def plausible_window(now: np.datetime64 | None = None) -> tuple[np.datetime64, np.datetime64]:
+    """The default plausibility window of report times: 2000-01-01 … ``now`` + 1 day (UTC, datetime64[us])."""
+    now = np.datetime64("now", "us") if now is None else np.datetime64(now, "us")
+    return np.datetime64("2000-01-01T00:00:00", "us"), now + np.timedelta64(1, "D").astype("timedelta64[us]")
+
+
+def outside_window(utc: np.ndarray, window: tuple[np.datetime64, np.datetime64]) -> np.ndarray:
+    """Times (datetime64, UTC) before ``window[0]`` or after ``window[1]`` (NaT is never outside)."""
+    utc = np.asarray(utc, dtype="datetime64[us]")
+    low, high = (np.datetime64(w, "us") for w in window)
+    return ~np.isnat(utc) & ((utc < low) | (utc > high))
 
 
 def _strptime(arr: pa.Array, fmt: str) -> np.ndarray:

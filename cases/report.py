@@ -117,5 +117,7 @@ class ImportReport:
             frames.append(self.defects.assign(outcome=FIELD_EMPTIED))
         table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         table = table.reindex(columns=["outcome", *QUARANTINE_COLUMNS])
-        table.to_csv(out, index=False, encoding="utf-8-sig")
+        from cases.csv_safe import write_csv
+
+        write_csv(table, out, encoding="utf-8-sig")
         return out

@@ -8,17 +8,18 @@ read the cases with the columns GeoReport v2 reports and the time of each case's
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from cases.models import ApiIdempotency, ApiKey, ApiRequest, ApiToken, Case, CaseEvent
+from cases.models import ApiIdempotency, ApiKey, ApiRequest, ApiToken, Area, Case, CaseEvent, ImportBatch
 from cases.repository import chunks
 from cases.validation import CityArea
 from cases.workflow import TERMINAL
@@ -28,6 +29,7 @@ __all__ = [
     "ApiKeyRow",
     "DuplicateKeyError",
     "city_area",
+    "data_version",
     "idempotent_answer",
     "insert_key",
     "insert_request",
@@ -36,6 +38,7 @@ __all__ = [
     "list_keys",
     "open311_cases",
     "remember_answer",
+    "report_with_request",
     "request_by_token",
     "revoke_key",
     "revoke_token",
@@ -48,6 +51,8 @@ _CASES = Case.__table__
 _EVENTS = CaseEvent.__table__
 _TOKENS = ApiToken.__table__
 _IDEMPOTENCY = ApiIdempotency.__table__
+_BATCHES = ImportBatch.__table__
+_AREAS = Area.__table__
 #: Columns of :func:`open311_cases`.
 OPEN311_CASE_COLUMNS = (
     "case_id",
@@ -145,6 +150,42 @@ def insert_request(engine: Engine, **values: Any) -> None:
     """Record what an Open311 POST carried (columns of :class:`cases.models.ApiRequest`)."""
     with engine.begin() as conn:
         conn.execute(sa.insert(_REQUESTS).values(**values))
+
+
+class _InTransaction:
+    """An open connection offered where a writer expects an engine: its ``bind.begin()`` joins the
+    caller's transaction instead of opening its own."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        yield self._conn
+
+
+def report_with_request(engine: Engine, case: dict[str, Any], request: dict[str, Any]) -> None:
+    """File a case (:func:`cases.lifecycle.report_case` with the keywords ``case``) and record what its
+    Open311 POST carried (``request``: columns of :class:`cases.models.ApiRequest`) in ONE transaction:
+    either both rows are stored or neither."""
+    from cases.lifecycle import report_case
+
+    with engine.begin() as conn:
+        report_case(_InTransaction(conn), **case)  # type: ignore[arg-type]
+        conn.execute(sa.insert(_REQUESTS).values(**request))
+
+
+def data_version(engine: Engine) -> tuple[int, int]:
+    """A cheap version of the imported reference data (areas, categories, departments …): the last import
+    batch and the number of stored areas; it changes whenever an import or an area write happens."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(
+                sa.select(sa.func.coalesce(sa.func.max(_BATCHES.c.batch_id), 0)).scalar_subquery(),
+                sa.select(sa.func.count()).select_from(_AREAS).scalar_subquery(),
+            )
+        ).one()
+    return int(row[0]), int(row[1])
 
 
 def request_by_token(engine: Engine, token: str) -> str | None:

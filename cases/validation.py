@@ -20,6 +20,9 @@ reason                          level    when
                                          no defect; ``strict`` makes a location required again)
 ``unparseable_time``            row      ``reported_at`` matches neither the format nor ISO 8601; field for
                                          every other time (``closed_at``, ``deadline_at`` …)
+``implausible_time``            row      ``reported_at`` outside the plausibility window (default 2000-01-01 …
+                                         now + 1 day, ``import_cases(time_window=)``); field for every
+                                         other time (``deadline_at``: up to 366 days beyond the window)
 ``unparseable_number``          field    ``lat``/``lon`` (the location is emptied), ``satisfaction``
 ``coordinate_out_of_range``     field    \\|lat\\| > 90 or \\|lon\\| > 180 (the location is emptied)
 ``lat_lon_swapped``             row      lat/lon fit only when swapped: out of range while the swap is in
@@ -37,6 +40,11 @@ reason                          level    when
 ``value_too_long``              field    text longer than its database column (PostgreSQL would refuse
                                          it); row for ``case_id`` and ``category_code``
 ``malformed_row``               row      a CSV row with the wrong number of fields
+``unterminated_quote``          row      a CSV line opening a quoted value that is never properly closed
+                                         (the line is quarantined, reading resumes on the next line)
+``undecodable_row``             row      a CSV line that no text encoding tried decodes
+``inexact_number``              row      an xlsx cell holding a whole number beyond 2**53 (an id typed as a
+                                         number, e.g. ``3.2061220250102e+17``): its digits are lost
 ``unknown_inspector``           row      an assignment for an inspector not in the store (nor earlier in
                                          the file)
 ``invalid_cell``                row      not a valid H3 cell (hex string or integer)
@@ -86,6 +94,10 @@ REASONS = (
     "invalid_phone",
     "value_too_long",
     "malformed_row",
+    "unterminated_quote",
+    "undecodable_row",
+    "inexact_number",
+    "implausible_time",
     "unknown_inspector",
     "invalid_cell",
     "valid_to_before_valid_from",
@@ -94,6 +106,7 @@ REASONS = (
 FIELD_LEVEL_REASONS = (
     "missing_field",
     "unparseable_time",
+    "implausible_time",
     "unparseable_number",
     "coordinate_out_of_range",
     "closed_before_reported",
@@ -306,7 +319,7 @@ def malformed_frame(file: str, malformed: pd.DataFrame) -> pd.DataFrame:
             "file": file,
             "line": malformed["line"].astype(np.int64),
             "field": None,
-            "reason": "malformed_row",
+            "reason": malformed.get("reason", "malformed_row"),
             "detail": [
                 f"{file}, line {ln}: {d}"
                 for ln, d in zip(malformed["line"], malformed["detail"], strict=True)

@@ -68,6 +68,14 @@ TRANSITIONS: dict[str, Transition] = {
         _t("approve_suspension", ("suspension_requested",), "suspended", ("supervisor",), "挂账批准"),
         _t("reject_suspension", ("suspension_requested",), "dispatched", ("supervisor",), "挂账驳回"),
         _t("resume", ("suspended",), "dispatched", ("supervisor",), "解除挂账"),
+        _t("reopen", ("closed",), "dispatched", ("operator", "supervisor"), "回访不满意，返工"),
+        _t(
+            "mediate",
+            ("verified", "registered", "dispatched"),
+            "closed",
+            ("operator", "supervisor"),
+            "和谐调解结案",
+        ),
     )
 }
 ACTIONS = tuple(TRANSITIONS)

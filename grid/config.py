@@ -25,6 +25,9 @@ Example file (what ``gridpatrol init`` writes)::
     hot_share = 0.10
     hot_visits_per_week = 5
     base_visits_per_week = 1
+
+    [alerts]
+    near_share = 0.8      # a case is flagged "near" once 80 % of its working time limit is used
 """
 
 from __future__ import annotations
@@ -84,6 +87,21 @@ class PatrolConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class AlertsConfig:
+    """Deadline alerts of the queues and the daily digest."""
+
+    near_share: float = 0.8  #: a case is ``near`` once this share of its working time limit has elapsed
+
+
+@dataclasses.dataclass(frozen=True)
+class IntakeConfig:
+    """The operator's intake form: which earlier cases count as possible duplicates of a new call."""
+
+    duplicate_radius_m: float = 100.0  #: same category within this distance (metres) ...
+    duplicate_window_hours: float = 72.0  #: ... reported within this many hours before the call
+
+
+@dataclasses.dataclass(frozen=True)
 class CityConfig:
     """The city configuration (see the module docstring). Build it with :func:`load_city_config`."""
 
@@ -95,9 +113,12 @@ class CityConfig:
     routing_table: str = ""  #: CSV of routing rules; empty: the shipped table
     kpi_scoring: str = ""  #: TOML of KPI scoring; empty: the shipped table
     session_idle_minutes: int = 30  #: the app signs a user out after this long without a page run
+    callback_reopen: bool = True  #: a callback that finds the reporter unsatisfied reopens the case (返工)
     calendar: CalendarConfig = dataclasses.field(default_factory=CalendarConfig)
     analysis: AnalysisConfig = dataclasses.field(default_factory=AnalysisConfig)
     patrol: PatrolConfig = dataclasses.field(default_factory=PatrolConfig)
+    alerts: AlertsConfig = dataclasses.field(default_factory=AlertsConfig)
+    intake: IntakeConfig = dataclasses.field(default_factory=IntakeConfig)
     source: str = ""  #: the file the values came from ("" = defaults and environment only)
 
     def replace(self, **changes: Any) -> CityConfig:
@@ -218,6 +239,10 @@ def _check(config: CityConfig) -> None:
             raise ConfigError(f"{where}: {name} must be an H3 resolution 0–15, got {res}")
     if not 0 <= config.patrol.hot_share <= 1:
         raise ConfigError(f"{where}: patrol.hot_share must be in [0, 1], got {config.patrol.hot_share}")
+    if not 0 < config.alerts.near_share <= 1:
+        raise ConfigError(f"{where}: alerts.near_share must be in (0, 1], got {config.alerts.near_share}")
+    if config.intake.duplicate_radius_m <= 0 or config.intake.duplicate_window_hours <= 0:
+        raise ConfigError(f"{where}: intake.duplicate_radius_m and duplicate_window_hours must be > 0")
     if config.calendar.country not in ("CN", "none"):
         raise ConfigError(f"{where}: calendar.country must be CN or none, got {config.calendar.country!r}")
     if config.session_idle_minutes <= 0:
@@ -236,7 +261,7 @@ def config_text(config: CityConfig | None = None) -> str:
         "# (GRIDPATROL_TIMEZONE, GRIDPATROL_PATROL_HOT_SHARE).",
     ]
     lines += _table_lines(config, skip_tables=True)
-    for name in ("calendar", "analysis", "patrol"):
+    for name in ("calendar", "analysis", "patrol", "alerts", "intake"):
         lines += ["", f"[{name}]", *_table_lines(getattr(config, name), skip_tables=False)]
     return "\n".join(lines) + "\n"
 

@@ -3,21 +3,24 @@
 Every reader returns ``(points, problems)``: ``points`` is the **track points** contract (``inspector_id``
 str, ``ts`` datetime64[ms, UTC], ``lat``/``lon`` float64 WGS-84 degrees, ``accuracy_m`` float32, NaN when the
 source has none), in file order; ``problems`` has one row per unusable record with ``file``, ``line``
-(1-based line or feature number), ``field``, ``reason`` (``bad_time``, ``bad_coordinates``) and ``raw``.
-``len(points) + len(problems)`` is the number of records read. GCJ-02/BD-09 coordinates are converted with
-:mod:`grid.coords`.
+(1-based line or feature number), ``field``, ``reason`` (``bad_time``, ``bad_coordinates``,
+``outside_crs_area``) and ``raw``. ``len(points) + len(problems)`` is the number of records read.
+Coordinates are converted to WGS-84 with :func:`grid.coords.to_wgs84`: GCJ-02/BD-09, or any EPSG code or PROJ
+string (pyproj, always_xy). In a projected system (``crs = "EPSG:4528"``, State Plane …) ``lat``/``lon`` or
+``y``/``x`` are northing/easting, and a point outside the system's area of use (± 1°,
+:data:`cases.case_coords.CRS_AREA_MARGIN_DEG`) is ``outside_crs_area``, as in the case import.
 
 A CSV is described by a small TOML mapping (a track-specific cousin of ``cases.mapping``)::
 
     [columns]                # field = "source column"; unlisted fields use a column of the same name
     inspector_id = "tracker"
     ts = "t"
-    lat = "Y"
+    lat = "Y"                # or y = "北坐标" / x = "东坐标" (northing / easting of a projected crs)
     lon = "X"
     accuracy_m = "acc"       # optional
     [options]
     timezone = "Europe/Berlin"   # zone of times written without an offset (default: DEFAULT_TIMEZONE)
-    crs = "wgs84"                # wgs84 | gcj02 | bd09
+    crs = "wgs84"                # wgs84 | gcj02 | bd09 | an EPSG code ("EPSG:4528") | a PROJ string
     date_format = "%Y-%m-%d %H:%M:%S"   # strptime format (default: ISO 8601 / inferred)
     delimiter = ";"
     encoding = "utf-8"
@@ -36,8 +39,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cases.case_coords import CRS_AREA_MARGIN_DEG
 from grid.config import DEFAULT_TIMEZONE
-from grid.coords import CRS_NAMES, to_wgs84
+from grid.coords import check_crs, crs_area_of_use, crs_is_geographic, to_wgs84
 from patrol.tracks import TRACK_COLUMNS
 
 __all__ = [
@@ -54,7 +58,7 @@ __all__ = [
 ]
 
 PROBLEM_COLUMNS = ("file", "line", "field", "reason", "raw")
-TRACK_FIELDS = ("inspector_id", "ts", "lat", "lon", "accuracy_m")
+TRACK_FIELDS = ("inspector_id", "ts", "lat", "lon", "accuracy_m", "x", "y")
 _OPTIONS = ("timezone", "crs", "date_format", "delimiter", "encoding", "inspector")
 _TIME_PROPERTIES = ("ts", "time", "timestamp", "datetime", "t")
 _PLT_NAMES = ("lat", "lon", "zero", "alt_ft", "days", "date", "time")
@@ -96,10 +100,10 @@ class TrackMapping:
             if key not in _OPTIONS or not isinstance(value, str):
                 msg = f"{origin}: [options] {key} = {value!r}: options are {list(_OPTIONS)}, values strings"
                 raise TrackReadError(msg)
-        crs = options.get("crs", "wgs84")
-        if crs not in CRS_NAMES:
-            msg = f"{origin}: [options] crs was {crs!r} but is expected to be in {list(CRS_NAMES)}"
-            raise TrackReadError(msg)
+        try:
+            check_crs(options.get("crs", "wgs84"))
+        except ValueError as exc:
+            raise TrackReadError(f"{origin}: [options] {exc}") from exc
         timezone = options.get("timezone", DEFAULT_TIMEZONE)
         try:
             zoneinfo.ZoneInfo(timezone)
@@ -152,9 +156,17 @@ def _assemble(
     lat_a = pd.to_numeric(pd.Series(lat), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     lon_a = pd.to_numeric(pd.Series(lon), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad_time = ts.isna().to_numpy()
-    bad_xy = ~(np.isfinite(lat_a) & np.isfinite(lon_a) & (np.abs(lat_a) <= 90) & (np.abs(lon_a) <= 180))
+    try:
+        geographic = crs_is_geographic(crs)
+    except ValueError as exc:
+        raise TrackReadError(f"{file}: {exc}") from exc
+    bad_xy = ~(np.isfinite(lat_a) & np.isfinite(lon_a))
+    if geographic:
+        bad_xy |= ~((np.abs(lat_a) <= 90) & (np.abs(lon_a) <= 180))
     if crs != "wgs84":
         lat_a, lon_a = to_wgs84(lat_a, lon_a, crs)
+    outside = ~bad_xy & _outside_area(lat_a, lon_a, crs)
+    bad_xy |= outside
     acc = pd.to_numeric(pd.Series(accuracy), errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
     bad = bad_time | bad_xy
     points = pd.DataFrame(
@@ -172,12 +184,26 @@ def _assemble(
             "file": file,
             "line": (rows + line_offset).astype(np.int64),
             "field": np.where(bad_time[rows], "ts", "lat/lon"),
-            "reason": np.where(bad_time[rows], "bad_time", "bad_coordinates"),
+            "reason": np.where(
+                bad_time[rows], "bad_time", np.where(outside[rows], "outside_crs_area", "bad_coordinates")
+            ),
             "raw": _raw_text(raw, rows),
         },
         columns=list(PROBLEM_COLUMNS),
     )
     return points[list(TRACK_COLUMNS)], problems
+
+
+def _outside_area(lat: np.ndarray, lon: np.ndarray, crs: str) -> np.ndarray:
+    """WGS-84 points outside the area of use of a projected ``crs`` (± the margin); all False otherwise."""
+    bounds = None if crs_is_geographic(crs) else crs_area_of_use(crs)
+    if bounds is None:
+        return np.zeros(len(lat), dtype=bool)
+    west, south, east, north = bounds
+    m = CRS_AREA_MARGIN_DEG
+    with np.errstate(invalid="ignore"):
+        inside = (lon >= west - m) & (lon <= east + m) & (lat >= south - m) & (lat <= north + m)
+    return ~inside
 
 
 def _raw_text(raw: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
@@ -304,9 +330,22 @@ def read_csv_tracks(
         _column(frame, mapping, "ts", file, required=True), mapping.timezone, mapping.date_format
     )
     acc = _column(frame, mapping, "accuracy_m", file, required=False)
-    lat = _column(frame, mapping, "lat", file, required=True)
-    lon = _column(frame, mapping, "lon", file, required=True)
+    lat, lon = _lat_lon(frame, mapping, file)
     return _assemble(file, who, ts, lat, lon, np.nan if acc is None else acc, crs or mapping.crs, frame, 2)
+
+
+def _lat_lon(frame: pd.DataFrame, mapping: TrackMapping, file: str) -> tuple[pd.Series, pd.Series]:
+    """The ``lat``/``lon`` columns, else ``y``/``x`` (northing/easting) when the file has those only."""
+    lat = _column(frame, mapping, "lat", file, required=False)
+    lon = _column(frame, mapping, "lon", file, required=False)
+    if lat is None and lon is None:
+        y = _column(frame, mapping, "y", file, required=False)
+        x = _column(frame, mapping, "x", file, required=False)
+        if y is not None and x is not None:
+            return y, x
+    lat = lat if lat is not None else _column(frame, mapping, "lat", file, required=True)
+    lon = lon if lon is not None else _column(frame, mapping, "lon", file, required=True)
+    return lat, lon
 
 
 def read_point_features(
@@ -333,6 +372,7 @@ def read_point_features(
         raise TrackReadError(msg) from exc
     if frame.crs is not None and not frame.crs.is_geographic:
         frame = frame.to_crs(4326)
+        crs = crs if crs in ("gcj02", "bd09") else "wgs84"  # the declared system wins over a projected crs
     geom = frame.geometry
     if len(frame) and not (geom.geom_type.dropna() == "Point").all():
         msg = f"{file}: expected Point features; found {sorted(set(geom.geom_type.dropna()))}"

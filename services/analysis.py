@@ -22,6 +22,7 @@ from services.study import (
     CubeSummary,
     StudyArea,
     analysis_cube,
+    load_cases,
     summary_of,
     with_h3,
 )
@@ -44,12 +45,15 @@ class HotspotRequest:
     """Gi* hot and cold spots of case counts summed over the selected periods and categories.
 
     ``k``: neighbourhood rings (default ``analysis.hotspot_k``; also the rings of the case hull when no
-    areas are stored); ``min_area_cells``: the smallest hot-spot area listed.
+    areas are stored); ``min_area_cells``: the smallest hot-spot area listed; ``target``: what is counted,
+    ``reported`` (every case, the default), ``citizen`` (patrol finds left out) or ``estimated`` (the
+    exposure-aware rate, :mod:`services.exposure`; ``count`` is then a rate, float).
     """
 
     filters: AnalysisFilters = dataclasses.field(default_factory=AnalysisFilters)
     k: int | None = None
     min_area_cells: int = 3
+    target: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +65,7 @@ class HotspotResult:
     study: StudyArea
     cube: CubeSummary
     k: int
+    target: str = "reported"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per cell: ``cell``, ``h3``, ``count``, the Gi* columns, ``lisa_quadrant``, …"""
@@ -92,25 +97,31 @@ def hotspots(ctx: ServiceContext, request: HotspotRequest) -> HotspotResult:
     from analytics.areas import MIN_TREND_PERIODS, area_trends, hotspot_areas
     from analytics.hotspots import cube_hotspots, local_moran
     from analytics.weights import disk_weights
+    from services.exposure import check_target, target_cube
 
     ctx.require("run the planner's analyses", *ANALYSIS_ROLES)
     analysis = ctx.config.analysis
     filters = request.filters.resolved(ctx)
+    target = check_target(request.target)
     k = analysis.hotspot_k if request.k is None else int(request.k)
     cube, study = analysis_cube(ctx, filters, rings=k)
+    cube = target_cube(
+        ctx, cube, load_cases(ctx), target=target, sources=filters.sources, categories=filters.categories
+    )
     weights = disk_weights(cube.cells, k)
     gi = cube_hotspots(
         cube, k=k, weights=weights, alpha=analysis.alpha, permutations=analysis.permutations, seed=0
     )
     lisa = local_moran(gi.values, weights, permutations=0)
+    counts = gi.values.astype("int64") if target != "estimated" else np.round(gi.values, 3)
     frame = gi.to_frame().assign(
-        count=gi.values.astype("int64"), lisa_quadrant=lisa.quadrant, lisa_cluster=lisa.cluster, lisa_p=lisa.p
+        count=counts, lisa_quadrant=lisa.quadrant, lisa_cluster=lisa.cluster, lisa_p=lisa.p
     )
     frame = frame.sort_values(["gi_z", "cell"], ascending=[False, True], kind="stable")
     areas = hotspot_areas(gi, min_cells=request.min_area_cells)
     if cube.counts.shape[1] >= MIN_TREND_PERIODS:
         areas = area_trends(areas, cube, alpha=analysis.alpha)
-    return HotspotResult(with_h3(frame), areas.reset_index(drop=True), study, summary_of(cube), k)
+    return HotspotResult(with_h3(frame), areas.reset_index(drop=True), study, summary_of(cube), k, target)
 
 
 @dataclasses.dataclass(frozen=True)

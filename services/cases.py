@@ -58,6 +58,7 @@ __all__ = [
     "register",
     "reject_extension",
     "reject_suspension",
+    "reopen",
     "report",
     "request_extension",
     "request_suspension",
@@ -76,7 +77,8 @@ REPORT_ROLES = ("inspector", "operator")
 class CaseRequest:
     """The case and the details of one action.
 
-    ``at``: when (tz-aware; default now). ``expected_version``: the version the caller saw (a concurrent
+    ``at``: when the event is recorded (tz-aware; default now); authorization never uses it (always the
+    server's now). ``expected_version``: the version the caller saw (a concurrent
     change is refused instead of overwritten). ``department``: dispatch only. ``deadline``: the requested
     deadline of an extension request; overrides of dispatch / approval / resume deadlines.
     """
@@ -160,16 +162,21 @@ def _district(ctx: ServiceContext, case: pd.DataFrame) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
-def _scope(ctx: ServiceContext, actor: Actor, case: pd.DataFrame, at: dt.datetime | None) -> None:
+def _scope(ctx: ServiceContext, actor: Actor, case: pd.DataFrame, at: dt.datetime | None = None) -> None:
     """A department acts on its own cases only; an inspector on cases in the cells assigned to them; a
-    district-scoped user (二级平台) on cases in their district."""
+    district-scoped user (二级平台) on cases in their district.
+
+    The scope is the one valid at the moment of the action, server time (issue #25): an inspector's cells
+    are those assigned to them now, never at a time the caller names. ``CaseRequest.at`` is only the time
+    the event records (history replayed by the system, tests); it never widens what a user may do, and the
+    ``at`` argument (kept for old callers) is ignored."""
     if actor.district and _district(ctx, case) != actor.district:
         raise NotAllowedError("act on a case of another district", actor.role)
     own = str(case["department"].iloc[0])
     if actor.role == "department" and actor.department and own != actor.department:
         raise NotAllowedError("act on another department's case", actor.role)
     if actor.role == "inspector" and actor.inspector_id:
-        when = pd.Timestamp(at or dt.datetime.now(dt.UTC))
+        when = pd.Timestamp(dt.datetime.now(dt.UTC))  # server time, never the client's ``at``
         cells = repository.inspector_cells(ctx.engine, actor.inspector_id, when, when + pd.Timedelta("1us"))
         cell = case["cell"].iloc[0]
         if pd.isna(cell) or int(cell) not in set(cells.tolist()):
@@ -211,11 +218,13 @@ def act(ctx: ServiceContext, request: CaseAction) -> CaseActionResult:
             "unknown_action", f"unknown action {request.action!r}; actions are {list(ACTIONS)}"
         )
     actor = ctx.require(f"{request.action} a case ({spec.label})", *spec.roles)
+    if request.action == "mediate":  # the parties and the agreement are recorded with it
+        raise ServiceError("use_mediation", "close a case by mediation with services.callbacks.mediate")
     role = actor.role if actor.role in spec.roles else spec.roles[0]  # the system acts in the first role
     case = repository_people.case_record(ctx.engine, request.case_id)
     if case.empty:
         raise ServiceError("case_not_found", f"case {request.case_id!r} does not exist")
-    _scope(ctx, actor, case, request.at)
+    _scope(ctx, actor, case)
     if request.action == "dispatch" and not request.department:
         department = suggest_department(ctx, request.case_id)
         if department is None:
@@ -327,3 +336,4 @@ request_suspension = _wrapper("request_suspension", "request_suspension")
 approve_suspension = _wrapper("approve_suspension", "approve_suspension")
 reject_suspension = _wrapper("reject_suspension", "reject_suspension")
 resume = _wrapper("resume", "resume")
+reopen = _wrapper("reopen", "reopen")  # after an unsatisfied callback: services.callbacks.record_callback

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from services import cache
+from services.cache import Progress
 from services.context import ServiceContext
 from services.errors import ServiceError
 from services.patrol_inputs import PatrolInputs, local_day_bounds
@@ -91,8 +93,14 @@ def _check_range(start: dt.date, end: dt.date) -> None:
         raise ServiceError("bad_range", f"the range ends ({end}) before it starts ({start})")
 
 
-def coverage_report(ctx: ServiceContext, request: CoverageRequest) -> CoverageResult:
-    """Inspector coverage KPIs, the neglect table of the assigned cells and the per-cell summary."""
+def coverage_report(
+    ctx: ServiceContext, request: CoverageRequest, *, progress: Progress | None = None, save: bool = False
+) -> CoverageResult:
+    """Inspector coverage KPIs, the neglect table of the assigned cells and the per-cell summary.
+
+    Read from the cache (:mod:`services.cache`) when ``gridpatrol refresh`` stored this request at the
+    store's present data version; else computed, telling ``progress(step, fraction)``. ``save``: also
+    store a computed answer in the cache."""
     from grid.cells import cells_to_strings
     from patrol.coverage import cell_summary
     from patrol.kpis import cell_neglect, inspector_coverage
@@ -103,9 +111,15 @@ def coverage_report(ctx: ServiceContext, request: CoverageRequest) -> CoverageRe
         raise ServiceError("bad_request", f"freq must be D or W, got {request.freq!r}")
     tz = ctx.timezone
     never = request.never_days or ctx.config.patrol.never_visited_days
+    version, key = cache.data_version(ctx), dataclasses.replace(request, never_days=never, backend="pandas")
+    hit = cache.load(ctx, "coverage", key, version=version)
+    if hit is not None:
+        return _coverage_of(hit)
+    cache.report(progress, "read_tracks", 0.05)
     inputs = PatrolInputs.of(ctx, None)
     root = inputs.tracks(request.tracks)
     fine = _fine(root, request.start, request.end, request.inspector_id, tz, request.backend)
+    cache.report(progress, "coverage_kpis", 0.6)
     summary = cell_summary(fine)
     summary.insert(1, "h3", cells_to_strings(summary["cell"].to_numpy()))
     first, end = local_day_bounds(request.start, request.end, tz)
@@ -118,7 +132,22 @@ def coverage_report(ctx: ServiceContext, request: CoverageRequest) -> CoverageRe
     owners = live.groupby("cell")["inspector_id"].agg(lambda s: ", ".join(sorted(set(s))))
     neglect["inspector_id"] = neglect["cell"].map(owners)
     neglect.insert(1, "h3", cells_to_strings(neglect["cell"].to_numpy()))
-    return CoverageResult(kpis, neglect, summary, never, root is not None and len(fine) > 0)
+    result = CoverageResult(kpis, neglect, summary, never, root is not None and len(fine) > 0)
+    if save:
+        frames = {"kpis": kpis, "neglect": neglect, "cells": summary}
+        cache.store(ctx, "coverage", key, frames, {"never_days": never, "tracks_found": result.tracks_found},
+                    version=version)  # fmt: skip
+    cache.report(progress, "done", 1.0)
+    return result
+
+
+def _coverage_of(entry: cache.CachedEntry) -> CoverageResult:
+    """The :class:`CoverageResult` of a cache entry."""
+    frames, meta = entry.frames, entry.meta
+    return CoverageResult(
+        frames["kpis"], frames["neglect"], frames["cells"], int(meta["never_days"]),
+        bool(meta["tracks_found"]),
+    )  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,8 +267,17 @@ def _effectiveness_cells(inputs: PatrolInputs, live: pd.DataFrame, cases: pd.Dat
     return pd.DataFrame({"cell": universe, "district": None, "subdistrict": None})
 
 
-def effectiveness(ctx: ServiceContext, request: EffectivenessRequest) -> EffectivenessResult:
-    """Discovery rate, problems walked past, attribution, response and the allocation gap."""
+def effectiveness(
+    ctx: ServiceContext,
+    request: EffectivenessRequest,
+    *,
+    progress: Progress | None = None,
+    save: bool = False,
+) -> EffectivenessResult:
+    """Discovery rate, problems walked past, attribution, response and the allocation gap.
+
+    Read from the cache when ``gridpatrol refresh`` stored this request at the present data version (see
+    :func:`coverage_report`); else computed, telling ``progress(step, fraction)``."""
     from cases import repository_patrol
     from grid.cells import cells_to_strings
     from patrol import effectiveness as eff
@@ -247,6 +285,11 @@ def effectiveness(ctx: ServiceContext, request: EffectivenessRequest) -> Effecti
     ctx.require("report patrol effectiveness", *MANAGERS)
     _check_range(request.start, request.end)
     tz, first, last = ctx.timezone, request.start, request.end
+    version = cache.data_version(ctx)
+    hit = cache.load(ctx, "effectiveness", request, version=version)
+    if hit is not None:
+        return _effectiveness_of(hit)
+    cache.report(progress, "read_cases", 0.02)
     inputs = PatrolInputs.of(ctx, None)
     every = inputs.cases(repository_patrol.EFFECTIVENESS_CASE_COLUMNS)
     local = pd.DatetimeIndex(every["reported_at"]).tz_convert(tz).date
@@ -257,6 +300,7 @@ def effectiveness(ctx: ServiceContext, request: EffectivenessRequest) -> Effecti
         raise ServiceError("no_cases_range", msg, start=first, end=last)
     root = inputs.tracks(request.tracks)
     lookback = dt.timedelta(days=int(np.ceil(request.window_h / 24.0)))  # an early report looks back
+    cache.report(progress, "read_tracks", 0.1)
     visits = eff.visits_from_store(
         root or _NO_TRACKS, first - lookback, last, timezone=tz, cache_dir=request.cache_dir
     )
@@ -267,7 +311,9 @@ def effectiveness(ctx: ServiceContext, request: EffectivenessRequest) -> Effecti
     cells = _effectiveness_cells(inputs, live, cases, visits)
     universe = cells["cell"].to_numpy()
     model = ctx.config.patrol.forecast_model
+    cache.report(progress, "expected_problems", 0.4)
     expected, source = eff.expected_problems(every, universe, first, last, model=model, timezone=tz)
+    cache.report(progress, "attribution", 0.6)
     attribution = eff.attribute_cases(cases, visits, window_h=request.window_h, k=request.k)
     track_check = eff.reporter_track_check(cases, root, timezone=tz) if root is not None else None
     table = eff.effectiveness_table(
@@ -280,13 +326,28 @@ def effectiveness(ctx: ServiceContext, request: EffectivenessRequest) -> Effecti
         table[blank] = np.nan
     if request.by == "cell":
         table.insert(1, "h3", cells_to_strings(table["cell"].to_numpy(dtype=np.int64)))
+    cache.report(progress, "allocation_gap", 0.9)
     gap = None
     if request.gap:
         gap = eff.allocation_gap(visits[in_range], expected, cells=universe)
         gap["expected_source"] = source
-    return EffectivenessResult(
+    result = EffectivenessResult(
         table=table, gap=gap, expected_source=source, n_cases=len(cases),
         n_patrol=int((cases["source"] == "patrol").sum()), missed=int(table["missed"].fillna(0).sum()),
         n_visits=int(in_range.sum()), tracks_found=bool(in_range.any()),
         tracks_root=str(request.tracks or root or ""),
     )  # fmt: skip
+    if save:
+        frames = {"table": table, **({"gap": gap} if gap is not None else {})}
+        names = [f.name for f in dataclasses.fields(result) if f.name not in ("table", "gap")]
+        meta = {name: getattr(result, name) for name in names}
+        cache.store(ctx, "effectiveness", request, frames, meta, version=version)
+    cache.report(progress, "done", 1.0)
+    return result
+
+
+def _effectiveness_of(entry: cache.CachedEntry) -> EffectivenessResult:
+    """The :class:`EffectivenessResult` of a cache entry."""
+    fields = {f.name for f in dataclasses.fields(EffectivenessResult)}
+    meta = {k: v for k, v in entry.meta.items() if k in fields and k not in ("table", "gap")}
+    return EffectivenessResult(table=entry.frames["table"], gap=entry.frames.get("gap"), **meta)

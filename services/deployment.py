@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cases.calendar import working_calendar
+from cases.csv_safe import write_csv
 from services.context import ServiceContext
 from services.errors import ServiceError
 from services.patrol_inputs import PatrolInputs, cells_with_districts, instant
@@ -244,22 +245,24 @@ class RouteResult:
         frame["arrival"] = frame["arrival"].dt.tz_convert(self.timezone)
         return frame.reset_index(drop=True)
 
-    def write(self, path: str | Path) -> Path:
-        """Write the route by suffix: ``.gpx``, ``.geojson`` (:func:`patrol.routes.write_route`), ``.csv``."""
+    def write(self, path: str | Path, *, gpx_crs: str = "wgs84") -> Path:
+        """Write the route by suffix: ``.gpx`` (in ``gpx_crs``: ``wgs84`` or ``gcj02``), ``.geojson``
+        (:func:`patrol.routes.write_route`), ``.csv``."""
         from patrol.routes import write_route
 
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".csv":
-            self.to_frame().to_csv(out, index=False)
+            write_csv(self.to_frame(), out)
             return out
-        return write_route(self.route, out)
+        return write_route(self.route, out, gpx_crs=gpx_crs)
 
-    def gpx_bytes(self) -> bytes:
+    def gpx_bytes(self, crs: str = "wgs84") -> bytes:
+        """The route as GPX in ``crs`` (``wgs84`` or ``gcj02`` for Chinese map apps)."""
         import tempfile
 
         with tempfile.TemporaryDirectory() as folder:
-            return self.write(Path(folder) / "route.gpx").read_bytes()
+            return self.write(Path(folder) / "route.gpx", gpx_crs=crs).read_bytes()
 
 
 def route(ctx: ServiceContext, request: RouteRequest) -> RouteResult:
@@ -281,11 +284,14 @@ def route(ctx: ServiceContext, request: RouteRequest) -> RouteResult:
         raise ServiceError("bad_request", f"cannot read the shift start {request.shift_start!r}") from exc
     live = inputs.assignments_valid_at(shift)
     days = request.coverage_days or ctx.config.patrol.never_visited_days
+    graph = _graph(inputs, request.streets, request.osm)
+    if graph is None:
+        graph = _stored_streets(ctx, request)
     try:
         result = suggest_route(
             inspector_id, request.date, assignments=live, cases=inputs.cases(),
             budget_s=float(request.budget_s), start=request.start,
-            graph=_graph(inputs, request.streets, request.osm),
+            graph=graph,
             last_visit=_last_visit(inputs.tracks(request.tracks), request.date, days, tz), options=options,
         )  # fmt: skip
     except ValueError as exc:  # no cell, no history, bad budget …
@@ -319,6 +325,21 @@ def _graph(inputs: PatrolInputs, streets: Path | None, osm: Path | None) -> Any:
 
     lines = gpd.read_parquet(streets) if streets.suffix == ".parquet" else gpd.read_file(streets)
     return street_graph(lines.to_crs(4326) if lines.crs else lines, source=streets.name)
+
+
+def _stored_streets(ctx: ServiceContext, request: RouteRequest) -> Any:
+    """The street graph of the store's base map (``gridpatrol import basemap``; the demo loader stores the
+    demo city's streets), so the walk follows the streets without a streets file; None without streets."""
+    if request.city_dir is not None or request.streets is not None or request.osm is not None:
+        return None
+    from services.basemap import geography_or_none
+
+    layers = geography_or_none(ctx)
+    if layers is None or layers.streets.empty:
+        return None
+    from patrol.network import street_graph
+
+    return street_graph(layers.streets, source="stored base map streets")
 
 
 def _last_visit(root: Path | None, date: dt.date, days: int, timezone: str) -> pd.DataFrame | None:

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from cases.calendar import working_calendar
+from services import cache
+from services.cache import Progress
 from services.context import ServiceContext
 from services.errors import ServiceError
 from services.study import (
@@ -69,6 +71,9 @@ class ForecastRequest:
     horizon: int = 1
     as_of: dt.date | None = None
     k: int | None = None
+    #: What is forecast: ``reported`` (every case; None: the default), ``citizen`` or ``estimated``
+    #: (:mod:`services.exposure`).
+    target: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +84,7 @@ class ForecastResult:
     study: StudyArea
     model: str
     period: str
+    target: str = "reported"
 
     def to_frame(self) -> pd.DataFrame:
         """``cell``, ``h3``, ``period`` (label), ``period_start`` (``YYYY-MM-DD``), ``expected``, ``rank``
@@ -104,8 +110,14 @@ def _selected_cases(ctx: ServiceContext, filters: AnalysisFilters) -> pd.DataFra
     return cases
 
 
-def forecast(ctx: ServiceContext, request: ForecastRequest) -> ForecastResult:
-    """Expected cases per cell in the next period, ranked (:func:`analytics.forecast.forecast_cells`)."""
+def forecast(
+    ctx: ServiceContext, request: ForecastRequest, *, progress: Progress | None = None, save: bool = False
+) -> ForecastResult:
+    """Expected cases per cell in the next period, ranked (:func:`analytics.forecast.forecast_cells`).
+
+    Read from the cache (:mod:`services.cache`) when ``gridpatrol refresh`` stored this request (its
+    defaults resolved) at the store's present data version; else computed, telling ``progress(step,
+    fraction)``. ``save``: also store a computed answer in the cache."""
     from analytics.forecast import forecast_cells
 
     ctx.require("run the planner's analyses", *ANALYSIS_ROLES)
@@ -113,9 +125,24 @@ def forecast(ctx: ServiceContext, request: ForecastRequest) -> ForecastResult:
     model = request.model or ctx.config.patrol.forecast_model
     _check_model(model, auto=True)
     k = ctx.config.analysis.hotspot_k if request.k is None else int(request.k)
+    version, key = cache.data_version(ctx), dataclasses.replace(request, filters=filters, model=model, k=k)
+    hit = cache.load(ctx, "forecast", key, version=version)
+    if hit is not None:
+        return _forecast_of(hit)
+    cache.report(progress, "read_cases", 0.05)
     universe, study = study_area(ctx, load_cases(ctx), filters.resolution, k)
     as_of = request.as_of if request.as_of is not None else filters.end
     from analytics._validate import EmptySelectionError, TooFewPeriodsError
+
+    cache.report(progress, "fit_model", 0.2)
+    if request.target not in (None, "reported"):  # issue #24: citizen reports or the estimated rate
+        from services.exposure import check_target, target_forecast
+
+        target = check_target(request.target)
+        table = target_forecast(
+            ctx, filters, universe, model=model, horizon=request.horizon, as_of=as_of, target=target
+        )
+        return ForecastResult(table, study, str(table["model"].iloc[0]), str(table["period"].iloc[0]), target)
 
     try:
         frame = forecast_cells(
@@ -133,7 +160,18 @@ def forecast(ctx: ServiceContext, request: ForecastRequest) -> ForecastResult:
         raise ServiceError("no_complete_period", str(exc), period=filters.period) from exc
     frame["period_start"] = frame["period_start"].dt.strftime("%Y-%m-%d")  # plain text for CSV and GeoJSON
     table = with_h3(frame)
-    return ForecastResult(table, study, str(table["model"].iloc[0]), str(table["period"].iloc[0]))
+    result = ForecastResult(table, study, str(table["model"].iloc[0]), str(table["period"].iloc[0]))
+    if save:
+        meta = {"study": dataclasses.asdict(study), "model": result.model, "period": result.period}
+        cache.store(ctx, "forecast", key, {"table": table}, meta, version=version)
+    cache.report(progress, "done", 1.0)
+    return result
+
+
+def _forecast_of(entry: cache.CachedEntry) -> ForecastResult:
+    """The :class:`ForecastResult` of a cache entry."""
+    meta = entry.meta
+    return ForecastResult(entry.frames["table"], StudyArea(**meta["study"]), meta["model"], meta["period"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +184,8 @@ class BacktestRequest:
     horizon: int = 1
     as_of: dt.date | None = None
     k: int | None = None
+    #: ``reported`` (None: the default), ``citizen`` or ``estimated``: fitted and scored on that target.
+    target: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +199,7 @@ class BacktestResult:
     study: StudyArea
     cube: CubeSummary
     res: int
+    target: str = "reported"
 
     def to_frame(self) -> pd.DataFrame:
         """:data:`BACKTEST_COLUMNS`, then ``trained_through``, ``cases``, the other rates, ``mae``,
@@ -189,6 +230,12 @@ def backtest(ctx: ServiceContext, request: BacktestRequest) -> BacktestResult:
         categories=list(filters.categories) or None, by_category=True, start=first, end=last,
         calendar=working_calendar(ctx.config),
     )  # fmt: skip
+    target = "reported"
+    if request.target not in (None, "reported"):  # issue #24: fitted and scored on another target
+        from services.exposure import check_target, complete_target_cube
+
+        target = check_target(request.target)
+        cube = complete_target_cube(ctx, filters, universe, as_of, target)
     table = run_backtest(
         cube,
         list(names),
@@ -200,5 +247,6 @@ def backtest(ctx: ServiceContext, request: BacktestRequest) -> BacktestResult:
     curve = table.attrs.pop("curve")
     table = table[[*BACKTEST_COLUMNS, *[c for c in table.columns if c not in BACKTEST_COLUMNS]]]
     return BacktestResult(
-        table.reset_index(drop=True), summarise(table), curve, names, study, summary_of(cube), cube.res
-    )
+        table.reset_index(drop=True), summarise(table), curve, names, study, summary_of(cube), cube.res,
+        target,
+    )  # fmt: skip

@@ -13,6 +13,7 @@ another file.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,8 @@ class ImportRequest:
     field, ``("all",)`` for every one; :mod:`cases.validation`): cases only. ``level``, ``crs``,
     ``id_field``, ``name_field``, ``parent_field``, ``layer``: areas and unit grids. ``quarantine_out``:
     where rejected rows (and field defects) go (None: the data folder's quarantine;
-    ``write_quarantine=False``: nowhere, the result still holds them).
+    ``write_quarantine=False``: nowhere, the result still holds them). ``time_window``: plausible report
+    times (UTC) of cases, default 2000-01-01 … now + 1 day (:func:`cases.importing.import_cases`).
     """
 
     kind: str
@@ -66,6 +68,9 @@ class ImportRequest:
     layer: str | None = None
     quarantine_out: Path | None = None
     write_quarantine: bool = True
+    time_window: tuple[Any, Any] | None = None
+    #: called once when another import holds the store's import lock (this one then waits for it)
+    on_wait: Callable[[], None] | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,6 +149,7 @@ def _run(ctx: ServiceContext, request: ImportRequest) -> Any:
             on_duplicate=request.on_duplicate,
             categories=request.categories,
             strict=strict,
+            time_window=request.time_window,
         )
     if request.kind in ("inspectors", "assignments"):
         from cases import people
@@ -176,19 +182,30 @@ def import_file(ctx: ServiceContext, request: ImportRequest) -> ImportResult:
     ------
     ServiceError
         ``bad_request`` (unknown kind or level), ``bad_mapping``, ``unreadable`` (the file cannot be read
-        at all; a row-level problem is quarantined instead).
+        at all; a row-level problem is quarantined instead), ``store_busy`` (another writer held the
+        database longer than the busy timeout). Nothing is written in any of these cases.
     """
+    from sqlalchemy.exc import OperationalError
+
+    from cases.import_lock import import_lock
     from cases.importing import ImportReadError
 
     ctx.require(f"import {request.kind}", *IMPORT_ROLES)
     if request.kind not in KINDS:
         raise ServiceError("bad_request", f"kind must be one of {', '.join(KINDS)}, got {request.kind!r}")
     try:
-        report = _run(ctx, request)
-    except ImportReadError as exc:
-        raise ServiceError(
-            "unreadable", f"cannot read {request.path}: {exc}", path=str(request.path)
-        ) from exc
+        with import_lock(ctx.engine, on_wait=request.on_wait):  # a second import waits for the first
+            report = _run(ctx, request)
+    except (ImportReadError, OSError) as exc:
+        text = str(exc)
+        named = text.startswith(str(request.path))
+        msg = f"cannot read {text}" if named else f"cannot read {request.path}: {text}"
+        raise ServiceError("unreadable", msg, path=str(request.path)) from exc
+    except OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        msg = f"{request.path}: the database is busy with another writer (try again when it has finished)"
+        raise ServiceError("store_busy", msg, path=str(request.path)) from exc
     written = None
     defects = getattr(report, "defects", None)
     if (report.quarantined or (defects is not None and len(defects))) and request.write_quarantine:
@@ -201,6 +218,7 @@ def import_file(ctx: ServiceContext, request: ImportRequest) -> ImportResult:
 def import_tracks(ctx: ServiceContext, request: TrackImportRequest) -> TrackImportResult:
     """Import GPS tracks into the track store (``<data dir>/tracks``, day partitions of the city's zone);
     re-importing a file adds nothing (administrator)."""
+    from cases.csv_safe import write_csv
     from patrol.readers import TrackReadError, load_track_mapping, read_tracks
     from patrol.store import write_tracks
 
@@ -223,7 +241,7 @@ def import_tracks(ctx: ServiceContext, request: TrackImportRequest) -> TrackImpo
         if len(problems):
             quarantine = ctx.data_dir / "quarantine" / f"{Path(file).name}.tracks.quarantine.csv"
             quarantine.parent.mkdir(parents=True, exist_ok=True)
-            problems.to_csv(quarantine, index=False)
+            write_csv(problems, quarantine)
         rows.append(
             {
                 "file": str(file),

@@ -82,6 +82,11 @@ class KpiResult:
         return int(self.table["should_close"].sum())
 
     @property
+    def mediated(self) -> int:
+        """Cases closed by mediation (和谐调解结案; counted in ``closed`` too)."""
+        return int(self.table["mediated"].sum()) if "mediated" in self.table else 0
+
+    @property
     def filed(self) -> int:
         """Cases filed in the selection."""
         return int(self.table["cases"].sum())

@@ -7,15 +7,16 @@ Errors are :class:`services.errors.ServiceError` with a code the front-end maps 
 * Services are the city's category table (the shipped standard table, :func:`cases.categories.
   load_categories`): ``service_code`` = category code, ``service_name`` = its name, ``group`` = its class,
   ``keywords`` = class, kind and standard. No category needs extra attributes yet (``metadata`` false).
-* A posted request becomes a case through the import's own row checks (:func:`cases.case_rules.
-  check_cases`: the same validation and the same quarantine reason codes as a file row, e.g.
-  ``outside_city_area``, ``value_too_long``, ``unknown_category``), then :func:`services.cases.report` as
-  the key's caller (``key:NAME``, an operator by default: the case enters the intake queue as
-  ``reported``, its first event names the key). The source is the key's (``wechat``, ``video``, ``other``).
-  The reporter's phone is the case's ``reporter_phone`` (PII, masked by default); the name, e-mail,
-  ``device_id``, ``account_id``, ``media_url`` and an uploaded photo (``media``: JPEG, PNG or WebP by its
-  first bytes, at most :data:`MAX_MEDIA_BYTES`, stored under ``<data dir>/photos/<case>/``) are kept beside
-  it (``api_requests``).
+* A posted request becomes a case through the import's own row checks, for one row without the batch
+  machinery (:mod:`services.open311_rows`, :func:`cases.case_row.check_case_row`: the same validation and
+  the same quarantine reason codes as a file row, e.g. ``outside_city_area``, ``value_too_long``,
+  ``unknown_category``), filed as the key's caller (``key:NAME``, an operator by default: the case enters
+  the intake queue as ``reported``, its first event names the key). The source is the key's (``wechat``,
+  ``video``, ``other``). The reporter's phone is the case's ``reporter_phone`` (PII, masked by default);
+  the name, e-mail, ``device_id``, ``account_id``, ``media_url`` and an uploaded photo (``media``: JPEG,
+  PNG or WebP by its first bytes, at most :data:`MAX_MEDIA_BYTES`, stored under
+  ``<data dir>/photos/<case>/``) are kept beside it (``api_requests``), written in the same transaction as
+  the case (:func:`cases.repository_api.report_with_request`): a crash between them leaves neither.
 * Status is ``open`` / ``closed`` (a ``closed_at`` or a terminal status), ``status_notes`` the case's own
   status, ``agency_responsible`` its department, ``expected_datetime`` its deadline, ``updated_datetime`` the
   time of its last event; times in the city's zone with their offset.
@@ -28,22 +29,20 @@ import datetime as dt
 import functools
 import re
 import secrets
-import threading
-import time
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from cases import repository_api as store
-from cases.categories import load_categories
 from cases.export import OPEN311_FIELDS
 from services import api_keys
-from services.cases import CaseReport, report
+from services.cases import REPORT_ROLES
 from services.context import ServiceContext
 from services.errors import ServiceError
+from services.open311_rows import categories, checked_row
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -78,31 +77,11 @@ _LIMITS = {
     "media_url": 2000,
 }
 _URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
-#: Seconds the city area (the union of the stored areas) is reused before it is read again.
-AREA_TTL_S = 60.0
-_AREA_CACHE: dict[str, tuple[float, Any]] = {}
-_AREA_LOCK = threading.Lock()
-_STRING = pd.ArrowDtype(pa.string())
-#: Why a posted point or field was refused, by the import's reason code.
-_REASON_TEXT = {
-    "outside_city_area": "the point is outside the city",
-    "lat_lon_swapped": "lat and long look swapped",
-    "coordinate_out_of_range": "lat or long is out of range",
-    "unparseable_number": "lat and long must be numbers",
-    "missing_field": "a required field is missing",
-    "value_too_long": "a field is too long",
-    "unknown_category": "service_code is not a known service",
-}
-
-
-@functools.lru_cache(maxsize=4)
-def _categories(path: str | None = None) -> pd.DataFrame:
-    return load_categories(path)
 
 
 @functools.lru_cache(maxsize=1)
 def _by_code() -> dict[str, dict[str, Any]]:
-    table = _categories()
+    table = categories()
     return {str(r["code"]): r for r in table.to_dict("records")}
 
 
@@ -141,7 +120,7 @@ def discovery(ctx: ServiceContext, base_url: str) -> dict[str, Any]:
 
 def service_list(ctx: ServiceContext) -> list[dict[str, Any]]:
     """Every service (the city's category table), in the table's order."""
-    return [_service(row) for row in _categories().to_dict("records")]
+    return [_service(row) for row in categories().to_dict("records")]
 
 
 def service_definition(ctx: ServiceContext, service_code: str) -> dict[str, Any]:
@@ -333,19 +312,6 @@ def _save_media(ctx: ServiceContext, case_id: str, content: bytes, suffix: str) 
     return relative
 
 
-def _city_area(ctx: ServiceContext) -> Any:
-    """The stored areas' union, reused for :data:`AREA_TTL_S` seconds (areas change only on import)."""
-    url = str(ctx.engine.url)
-    with _AREA_LOCK:
-        hit = _AREA_CACHE.get(url)
-        if hit is not None and time.monotonic() - hit[0] < AREA_TTL_S:
-            return hit[1]
-    area = store.city_area(ctx.engine)
-    with _AREA_LOCK:
-        _AREA_CACHE[url] = (time.monotonic(), area)
-    return area
-
-
 def _check_extras(request: NewRequest) -> None:
     for name, limit in _LIMITS.items():
         value = getattr(request, name)
@@ -355,58 +321,44 @@ def _check_extras(request: NewRequest) -> None:
         raise ServiceError("bad_request", "media_url must be an http(s) URL")
 
 
-def _checked_row(ctx: ServiceContext, request: NewRequest, case_id: str, source: str, at: dt.datetime) -> Any:
-    """The request as one case row through the import's checks; ServiceError with the reason on failure."""
-    from cases.case_rules import CaseContext, check_cases
-    from cases.mapping import CASE_FIELDS, Mapping, apply_mapping
+def _located_by_address(ctx: ServiceContext, key: Any, request: NewRequest) -> NewRequest:
+    """The request with ``lat``/``long`` of the best match of its ``address_string`` in the city's address
+    table; unchanged when the city has no address table. ServiceError ``address_not_found`` otherwise."""
+    from cases.repository_addresses import address_count
+    from services.addresses import AddressQuery, lookup_address
 
-    values = {
-        "case_id": case_id,
-        "source": source,
-        "category_code": request.service_code or "",
-        "lat": (request.lat or "").strip(),
-        "lon": (request.long or "").strip(),
-        "reported_at": at.isoformat(),
-        "address": request.address_string or "",
-        "description": request.description or "",
-        "reporter_phone": request.phone or "",
-    }
-    frame = pd.DataFrame({k: pd.Series([v], dtype=_STRING) for k, v in values.items()})
-    checks = CaseContext(
-        file="open311", mapping=Mapping(timezone="UTC"), categories=_categories(), area=_city_area(ctx)
-    )
-    checked = check_cases(apply_mapping(frame, checks.mapping, CASE_FIELDS), checks)
-    if not checked.problems.ok[0]:
-        problem = checked.problems.to_frame("open311", np.array([1]), frame).iloc[0]
-        reason = str(problem["reason"])
-        text = _REASON_TEXT.get(reason, reason)
-        raise ServiceError(reason, f"{text} ({problem['field']}: {problem['detail']})")
-    row = checked.rows.iloc[0]
-    if not (np.isfinite(row["lat"]) and np.isfinite(row["lon"])):
-        # a field-level defect empties the location of a file row; a posted request needs one
-        defects = getattr(checked.problems, "defects_frame", None)
-        found = defects("open311", np.array([1])) if defects is not None else None
-        located = found[found["field"].isin(["lat", "lon"])] if found is not None else None
-        reason = str(located["reason"].iloc[0]) if located is not None and len(located) else "missing_field"
-        raise ServiceError(
-            reason, f"{_REASON_TEXT.get(reason, reason)} (lat: {request.lat}, long: {request.long})"
-        )
-    return row
+    if address_count(ctx.engine) == 0:
+        return request
+    text = (request.address_string or "").strip()
+    best = lookup_address(ctx.as_actor(api_keys.key_actor(key)), AddressQuery(text, limit=1)).located
+    if best is None:
+        raise ServiceError("address_not_found", f"address_string {text!r} is not in the city's address table")
+    return dataclasses.replace(request, lat=repr(float(best["lat"])), long=repr(float(best["lon"])))
 
 
-def post_request(ctx: ServiceContext, request: NewRequest) -> list[dict[str, Any]]:
+def post_request(
+    ctx: ServiceContext,
+    request: NewRequest,
+    admit: Callable[[api_keys.ApiKeyInfo], None] | None = None,
+) -> list[dict[str, Any]]:
     """POST requests: file the request as a case for the key's caller; return ``[{service_request_id,
-    token, service_notice, account_id}]``.
+    token, service_notice, account_id}]``. ``admit`` (the front-end's rate limit) is called with the
+    authenticated key before anything else and may raise (e.g. ``rate_limited``).
 
     Raises ServiceError ``api_key_required`` / ``api_key_invalid`` (403), ``service_code_missing``,
-    ``service_code_unknown``, ``location_required``, ``address_lookup_unavailable``, a row check's reason
+    ``service_code_unknown``, ``location_required``, ``address_lookup_unavailable`` (no address table),
+    ``address_not_found`` (an ``address_string`` without lat/long not in the table), a row check's reason
     code (``outside_city_area`` …) or ``bad_request`` (400).
     """
     key = api_keys.authenticate_key(ctx, request.api_key)
+    if admit is not None:
+        admit(key)
     if not request.service_code:
         raise ServiceError("service_code_missing", "service_code is required")
     if request.service_code not in _by_code():
         raise ServiceError("service_code_unknown", f"service_code {request.service_code!r} is not a service")
+    if not (request.lat and request.long) and (request.address_string or "").strip():
+        request = _located_by_address(ctx, key, request)  # the city's address table (services.addresses)
     if not (request.lat and request.long):
         if request.address_string or request.address_id:
             raise ServiceError(
@@ -417,35 +369,37 @@ def post_request(ctx: ServiceContext, request: NewRequest) -> list[dict[str, Any
     suffix = image_suffix(request.media) if request.media else None
     at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     case_id = f"O311-{at:%Y%m%d}-{secrets.token_hex(5).upper()}"
-    row = _checked_row(ctx, request, case_id, key.source, at)
     fields = {
-        name: _plain(row[name])
-        for name in ("category_standard", "kind", "address", "description", "reporter_phone", "cell")
-        if _plain(row[name]) is not None
+        "case_id": case_id,
+        "source": key.source,
+        "category_code": request.service_code,
+        "lat": request.lat,
+        "lon": request.long,
+        "address": request.address_string,
+        "description": request.description,
+        "reporter_phone": request.phone,
     }
-    report(
-        ctx.as_actor(api_keys.key_actor(key)),
-        CaseReport(
-            case_id=case_id,
-            source=key.source,
-            category_code=request.service_code,
-            reported_at=at,
-            lat=float(row["lat"]),
-            lon=float(row["lon"]),
-            fields=fields,
-        ),
-    )
+    row = checked_row(ctx, fields, at)  # the import's rules for one row (services.open311_rows)
+    actor = ctx.as_actor(api_keys.key_actor(key)).require("report a case", *REPORT_ROLES)
     token = secrets.token_urlsafe(16)
     media_file = _save_media(ctx, case_id, request.media, suffix) if request.media and suffix else None
-    store.insert_request(
+    kept = ("category_standard", "kind", "address", "description", "reporter_phone", "cell", "lat", "lon")
+    case = {
+        "case_id": case_id,
+        "source": key.source,
+        "category_code": request.service_code,
+        "reported_at": at,
+        "actor": actor.inspector_id if actor.role == "inspector" and actor.inspector_id else actor.username,
+        "role": actor.role if actor.role in REPORT_ROLES else "operator",
+        **{name: row[name] for name in kept if row.get(name) is not None},
+    }
+    extras = {name: getattr(request, name) or None for name in _LIMITS}
+    store.report_with_request(  # the case and its api_requests row in one transaction
         ctx.engine,
-        token=token,
-        case_id=case_id,
-        key_id=key.key_id,
-        received_at=at,
-        media_file=media_file,
-        **{name: getattr(request, name) or None for name in _LIMITS},
-    )
+        case,
+        {"token": token, "case_id": case_id, "key_id": key.key_id, "received_at": at,
+         "media_file": media_file, **extras},
+    )  # fmt: skip
     return [
         {
             "service_request_id": case_id,

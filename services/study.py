@@ -163,7 +163,13 @@ def _cached_read(key: tuple, load: Callable[[], Any]) -> Any:
 
 
 def _store_key(ctx: ServiceContext) -> tuple:
-    return (str(ctx.engine.url), tuple(sorted(repository.table_counts(ctx.engine).items())))
+    """The store and its data version: row counts of the main tables plus the largest ids of ``cases``,
+    ``case_events`` and ``import_batches`` (:func:`cases.repository_version.store_fingerprint`), so an
+    import (even one that replaces as many rows as it adds) is seen by the next read at once."""
+    from cases.repository_version import store_fingerprint
+
+    version = tuple(sorted((k, str(v)) for k, v in store_fingerprint(ctx.engine).items()))
+    return (str(ctx.engine.url), tuple(sorted(repository.table_counts(ctx.engine).items())), version)
 
 
 def load_cases(ctx: ServiceContext) -> pd.DataFrame:
@@ -350,11 +356,13 @@ def cell_history(ctx: ServiceContext, request: CellHistoryRequest, *, limit: int
 @dataclasses.dataclass(frozen=True)
 class DisplayNames:
     """Names for the codes a table shows: departments (id → name), areas (id → name; districts,
-    subdistricts, communities) and category codes (code → name)."""
+    subdistricts, communities) and category codes (code → name; ``categories_en``: code → English name,
+    from the category table's ``name_en`` when it has one)."""
 
     departments: dict[str, str]
     areas: dict[str, str]
     categories: dict[str, str]
+    categories_en: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def display_names(ctx: ServiceContext) -> DisplayNames:
@@ -368,4 +376,5 @@ def display_names(ctx: ServiceContext) -> DisplayNames:
         areas = dict(conn.execute(sa.select(Area.area_id, Area.name)).all())
     table = category_table()
     categories = dict(zip(table["code"], table["name_zh"], strict=True)) if "name_zh" in table else {}
-    return DisplayNames(departments, areas, categories)
+    english = dict(zip(table["code"], table["name_en"], strict=True)) if "name_en" in table else {}
+    return DisplayNames(departments, areas, categories, english)

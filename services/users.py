@@ -1,6 +1,9 @@
-"""User management and sign-in: create, list, deactivate, change role, reset password, authenticate, and
-:func:`current_user`, which a session calls on every page run so that a deactivation or a role change
-takes effect at once.
+"""User management and sign-in: create, list, deactivate, change role and scope, reset password, unlock,
+authenticate, and :func:`current_user`, which a session calls on every page run so that a deactivation or a
+role change takes effect at once (the web sessions themselves are :mod:`services.sessions`).
+
+A user may be scoped to a district (``district``: the ``area_id`` of a stored district, a 二级平台 account);
+:func:`actor_of` carries it into :attr:`services.context.Actor.district`.
 
 Managing users is the administrator's (or the system's: the ``gridpatrol users`` commands); signing in
 and re-reading one's own account need no role. The store writes are :mod:`cases.users`.
@@ -24,6 +27,7 @@ __all__ = [
     "Login",
     "PasswordReset",
     "RoleChange",
+    "ScopeChoices",
     "UserRef",
     "UserResult",
     "UsersResult",
@@ -37,6 +41,8 @@ __all__ = [
     "list_users",
     "reactivate_user",
     "reset_password",
+    "scope_choices",
+    "unlock_user",
 ]
 
 ADMIN_ROLES = ("admin",)
@@ -51,6 +57,7 @@ class CreateUser:
     password: str | None = None
     inspector_id: str | None = None
     department: str | None = None
+    district: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,12 +69,14 @@ class UserRef:
 
 @dataclasses.dataclass(frozen=True)
 class RoleChange:
-    """A new role for ``username`` (an inspector role needs ``inspector_id``)."""
+    """A new role and scope for ``username`` (an inspector role needs ``inspector_id``; ``district`` None =
+    city-wide)."""
 
     username: str
     role: str
     inspector_id: str | None = None
     department: str | None = None
+    district: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,12 +104,12 @@ class UserResult:
     password: str | None = None
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([self.user], columns=list(store.USER_COLUMNS))
+        return pd.DataFrame([self.user], columns=list(user_store.USER_COLUMNS))
 
 
 @dataclasses.dataclass(frozen=True)
 class UsersResult:
-    """Every account: username, role, inspector_id, department, locked_until, active."""
+    """Every account (:data:`cases.users.USER_COLUMNS`: username, role, scope, lockout, active)."""
 
     users: pd.DataFrame
 
@@ -108,12 +117,41 @@ class UsersResult:
         return self.users.copy()
 
 
+@dataclasses.dataclass(frozen=True)
+class ScopeChoices:
+    """What an account may be scoped to, each id → name: departments, (active) inspectors, districts."""
+
+    departments: dict[str, str]
+    inspectors: dict[str, str]
+    districts: dict[str, str]
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = [
+            {"kind": kind, "id": key, "name": name}
+            for kind in ("departments", "inspectors", "districts")
+            for key, name in getattr(self, kind).items()
+        ]
+        return pd.DataFrame(rows, columns=["kind", "id", "name"])
+
+
+def scope_choices(ctx: ServiceContext) -> ScopeChoices:
+    """The departments, inspectors and districts an account may be given (administrator)."""
+    ctx.require("list users", *ADMIN_ROLES)
+    return ScopeChoices(**user_store.scope_choices(ctx.engine))
+
+
 def _failed(exc: UserError) -> ServiceError:
-    return ServiceError("user_error", str(exc))
+    return ServiceError(exc.code, str(exc), **exc.params)
+
+
+def _users(ctx: ServiceContext) -> pd.DataFrame:
+    frame = pd.DataFrame(user_store.list_users(ctx.engine), columns=list(user_store.USER_COLUMNS))
+    frame["locked_until"] = pd.to_datetime(frame["locked_until"], utc=True)
+    return frame
 
 
 def _row(ctx: ServiceContext, username: str) -> dict[str, object]:
-    users = store.users_frame(ctx.engine)
+    users = _users(ctx)
     match = users[users["username"] == username]
     if match.empty:
         raise ServiceError("no_such_user", f"there is no user {username!r}", username=username)
@@ -131,6 +169,7 @@ def create_user(ctx: ServiceContext, request: CreateUser) -> UserResult:
             password=request.password,
             inspector_id=request.inspector_id,
             department=request.department,
+            district=request.district,
         )
     except UserError as exc:
         raise _failed(exc) from exc
@@ -140,7 +179,7 @@ def create_user(ctx: ServiceContext, request: CreateUser) -> UserResult:
 def list_users(ctx: ServiceContext) -> UsersResult:
     """Every account, without password hashes (administrator)."""
     ctx.require("list users", *ADMIN_ROLES)
-    return UsersResult(store.users_frame(ctx.engine))
+    return UsersResult(_users(ctx))
 
 
 def _set_active(ctx: ServiceContext, request: UserRef, active: bool) -> UserResult:
@@ -166,8 +205,7 @@ def reactivate_user(ctx: ServiceContext, request: UserRef) -> UserResult:
 
 
 def change_role(ctx: ServiceContext, request: RoleChange) -> UserResult:
-    """Give an account another role (administrator); its session shows the new role's pages on its next
-    page run."""
+    """Give an account another role and scope (administrator); its web sessions end at once."""
     ctx.require("change roles", *ADMIN_ROLES)
     try:
         user_store.set_role(
@@ -176,14 +214,25 @@ def change_role(ctx: ServiceContext, request: RoleChange) -> UserResult:
             request.role,
             inspector_id=request.inspector_id,
             department=request.department,
+            district=request.district,
         )
     except UserError as exc:
         raise _failed(exc) from exc
     return UserResult(_row(ctx, request.username))
 
 
+def unlock_user(ctx: ServiceContext, request: UserRef) -> UserResult:
+    """Lift a lockout: clear the failure count and the lock (administrator)."""
+    ctx.require("unlock users", *ADMIN_ROLES)
+    try:
+        user_store.unlock(ctx.engine, request.username)
+    except UserError as exc:
+        raise _failed(exc) from exc
+    return UserResult(_row(ctx, request.username))
+
+
 def reset_password(ctx: ServiceContext, request: PasswordReset) -> UserResult:
-    """Set a new password and lift a lockout (administrator)."""
+    """Set a new password and lift a lockout (administrator); the account's web sessions end."""
     ctx.require("reset passwords", *ADMIN_ROLES)
     try:
         password = user_store.reset_password(ctx.engine, request.username, request.password)
@@ -210,11 +259,14 @@ def actor_of(user: AuthResult) -> Actor:
         role=user.role or "",
         inspector_id=user.inspector_id,
         department=user.department,
+        district=user.district,
     )
 
 
 def create_demo_users(ctx: ServiceContext, inspector_id: str | None = None) -> dict[str, str]:
-    """One ``demo-<role>`` account per role that does not exist yet (the inspector account only with
-    ``inspector_id``); returns username → generated password of the accounts created now (administrator)."""
+    """The demo accounts that do not exist yet (:func:`cases.users.ensure_demo_users`: one ``demo-<role>``
+    per role, the inspector account only with ``inspector_id``, one ``demo-dept-<id>`` per department and
+    ``demo-district-supervisor``); returns username → generated password of the accounts created now
+    (administrator)."""
     ctx.require("create users", *ADMIN_ROLES)
     return user_store.ensure_demo_users(ctx.engine, inspector_id=inspector_id)

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -232,6 +233,13 @@ class DemoConfig:
         out["start"] = self.start.isoformat()
         out.pop("extra", None)
         return out
+
+
+def first_day(days: int, end: dt.date | None = None, timezone: str = DEFAULT_TIMEZONE) -> dt.date:
+    """The first of ``days`` simulated days ending on ``end`` (default: today in ``timezone``)."""
+    if end is None:
+        end = dt.datetime.now(ZoneInfo(timezone)).date()
+    return end - dt.timedelta(days=days - 1)
 
 
 def _check_positive(cfg: DemoConfig, names: tuple[str, ...]) -> None:

@@ -89,8 +89,8 @@ def simulate_lifecycle(
     resolved = _add(cal, dispatched, 0.75 * total, wall)
     checked = _add(cal, dispatched, 0.9 * total, wall)
     closed = _add(cal, dispatched, total, wall)
-    out["_first_resolved_at"] = _add(cal, dispatched, 0.45 * total, wall).where(rework)
-    out["_rework_at"] = _add(cal, dispatched, 0.55 * total, wall).where(rework)
+    out["_first_resolved_at"] = _add(cal, dispatched, 0.45 * total, wall).where(rework & ~cancelled)
+    out["_rework_at"] = _add(cal, dispatched, 0.55 * total, wall).where(rework & ~cancelled)
     out["_verify_at"] = verify.where(public)
     out["_cancelled"] = cancelled
     keep = ~cancelled
@@ -131,6 +131,8 @@ def _cut_at_end(out: pd.DataFrame, cfg: DemoConfig) -> pd.DataFrame:
         ("closed_at", "closed"),
     ):
         status[out[c].notna().to_numpy()] = s
+    first_fix = out["_first_resolved_at"].notna() & out["resolved_at"].isna()
+    status[first_fix.to_numpy()] = "resolved"  # fixed once, not re-checked yet
     rework_open = out["_rework_at"].notna() & out["resolved_at"].isna()
     status[rework_open.to_numpy()] = "dispatched"
     out["status"] = status
@@ -147,50 +149,86 @@ def period_end(cfg: DemoConfig) -> pd.Timestamp:
 def case_events(cases: pd.DataFrame) -> pd.DataFrame:
     """The append-only status history implied by the timestamps (one row per transition).
 
-    Columns ``case_id``, ``at`` (UTC), ``from_status``, ``to_status``, ``actor``, ``note`` (strings);
-    sorted by case, time and the order of the transitions below. Built column-wise in Arrow.
+    Columns ``case_id``, ``at`` (UTC), ``from_status``, ``to_status``, ``actor``, ``note``, ``action`` and
+    ``role`` (strings, as :func:`cases.lifecycle.transition` and :func:`~cases.lifecycle.report_case` write
+    them) and ``deadline_at`` (the deadline a dispatch set or an extension request asks for); sorted by case,
+    time and the order of the transitions below. The helper columns of :func:`sim.present.plant_present`
+    (a return to the dispatcher, extension and suspension requests) are used when present. Built
+    column-wise in Arrow.
     """
     n = len(cases)
     rank = _case_rank(cases["case_id"].to_numpy())
     patrol = (cases["source"] == "patrol").to_numpy()
     reporter = cases["reported_by"].where(patrol, cases["source"])
+    reporter_role = pd.Series(np.where(patrol, "inspector", "operator"), index=cases.index)
     checker = cases["beat_owner"].fillna("supervisor")
     dept = cases["department"]
     every = np.ones(n, dtype=bool)
     cancelled = cases["_cancelled"].to_numpy(dtype=bool)
+    request = cases["_request"] if "_request" in cases else pd.Series(None, index=cases.index, dtype=object)
+    extension = request.isin(["extension", "extension_approved"]).to_numpy()
+    suspension, approved = (request == "suspension").to_numpy(), (request == "extension_approved").to_numpy()
+    returned_to = cases.get("_return_department")
+    ins, dep, sup = "inspector", "department", "supervisor"  # the roles, short
+    note_of_request = cases.get("_request_note")
     spec = (
-        (every, "reported_at", None, "reported", reporter, "上报"),
-        (patrol, "reported_at", "reported", "verified", reporter, "监督员上报即核实"),
-        (~patrol, "_verify_at", "reported", "verified", checker, "现场核实"),
-        (cancelled, "_verify_at", "verified", "cancelled", "operator", "核实不属实，作废"),
-        (every, "registered_at", "verified", "registered", "shift_leader", "立案"),
-        (every, "dispatched_at", "registered", "dispatched", "dispatcher", dept),
-        (every, "_first_resolved_at", "dispatched", "resolved", dept, "处置反馈"),
-        (every, "_rework_at", "resolved", "dispatched", checker, "核查未通过，返工"),
-        (every, "resolved_at", "dispatched", "resolved", dept, "处置反馈"),
-        (every, "verified_at", "resolved", "checked", checker, "现场核查通过"),
-        (every, "closed_at", "checked", "closed", "shift_leader", "结案"),
-    )
-    rows, at, kind = [], [], []
-    cols: dict[str, list[pa.Array]] = {"from_status": [], "to_status": [], "actor": [], "note": []}
-    for k, (mask, col, f, t, who, what) in enumerate(spec):
-        times = pd.DatetimeIndex(cases[col]).as_unit("ns").asi8
+        (every, "reported_at", None, "reported", reporter, "上报", "report", reporter_role, None),
+        (patrol, "reported_at", "reported", "verified", reporter, "监督员上报即核实", "report", ins, None),
+        (~patrol, "_verify_at", "reported", "verified", checker, "现场核实", "verify", ins, None),
+        (cancelled, "_verify_at", "verified", "cancelled", "operator", "核实不属实，作废", "cancel",
+         "operator", None),
+        (every, "registered_at", "verified", "registered", "shift_leader", "立案", "register", sup, None),
+        (every, "_return_dispatch_at", "registered", "dispatched", "dispatcher", returned_to, "dispatch",
+         "dispatcher", "_return_deadline"),
+        (every, "_return_at", "dispatched", "registered", returned_to, "退回（非本部门职责）", "return", dep,
+         None),
+        (every, "dispatched_at", "registered", "dispatched", "dispatcher", dept, "dispatch", "dispatcher",
+         "deadline_at"),
+        (every, "_first_resolved_at", "dispatched", "resolved", dept, "处置反馈", "handle", dep, None),
+        (every, "_rework_at", "resolved", "dispatched", checker, "核查未通过，返工", "check_fail", ins, None),
+        (every, "resolved_at", "dispatched", "resolved", dept, "处置反馈", "handle", dep, None),
+        (every, "verified_at", "resolved", "checked", checker, "现场核查通过", "check_pass", ins, None),
+        (every, "closed_at", "checked", "closed", "shift_leader", "结案", "close", sup, None),
+        (extension, "_request_at", "dispatched", "extension_requested", dept, note_of_request,
+         "request_extension", dep, "_requested_deadline"),
+        (approved, "_approve_at", "extension_requested", "dispatched", "shift_leader", "延期批准",
+         "approve_extension", sup, "_requested_deadline"),
+        (suspension, "_request_at", "dispatched", "suspension_requested", dept, note_of_request,
+         "request_suspension", dep, None),
+    )  # fmt: skip
+    rows, at, kind, deadline = [], [], [], []
+    names = ("from_status", "to_status", "actor", "note", "action", "role")
+    cols: dict[str, list[pa.Array]] = {name: [] for name in names}
+    for k, (mask, col, f, t, who, what, action, role, due) in enumerate(spec):
+        if col not in cases:
+            continue
+        times = _ns(cases[col])
         m = np.flatnonzero(mask & (times != np.iinfo(np.int64).min))
         rows.append(m)
         at.append(times[m])
         kind.append(np.full(len(m), k, dtype=np.int8))
-        for name, value in zip(cols, (f, t, who, what), strict=True):
+        deadline.append(_ns(cases[due])[m] if due in cases else np.full(len(m), np.iinfo(np.int64).min))
+        for name, value in zip(names, (f, t, who, what, action, role), strict=True):
             cols[name].append(_take_or_repeat(value, m))
     row, at_ns, k_all = np.concatenate(rows), np.concatenate(at), np.concatenate(kind)
+    due_ns = np.concatenate(deadline)
     order = pa.array(np.lexsort((k_all, at_ns, rank[row])))
     table = pa.table(
         {
             "case_id": pa.array(cases["case_id"], pa.string()).take(pa.array(row)).take(order),
             "at": pa.array(at_ns, pa.timestamp("ns", tz="UTC")).take(order),
             **{name: pa.concat_arrays(parts).take(order) for name, parts in cols.items()},
+            "deadline_at": pa.array(
+                due_ns, pa.timestamp("ns", tz="UTC"), mask=due_ns == np.iinfo(np.int64).min
+            ).take(order),
         }
     )
     return table.to_pandas()
+
+
+def _ns(values: pd.Series) -> npt.NDArray[np.int64]:
+    """UTC nanoseconds of a datetime column (NaT: the int64 minimum)."""
+    return pd.DatetimeIndex(values).as_unit("ns").asi8
 
 
 def _take_or_repeat(value: pd.Series | str | None, rows: npt.NDArray[np.int64]) -> pa.Array:

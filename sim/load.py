@@ -77,11 +77,23 @@ def load_demo(out_dir: str | Path, engine: Engine, *, users_file: Path | None = 
             name_field="name",
             parent_field=None if level == "district" else "parent_code",
         )
+    # --- addresses (H2): the address / POI table of sim.addresses; folders written before it lack it ---
+    if (out / "geo" / "addresses.csv").exists():
+        from cases.addresses import import_addresses
+
+        reports["addresses"] = import_addresses(out / "geo" / "addresses.csv", engine)
+    # --- end addresses ---
     reports["inspectors"] = import_inspectors(out / "people" / "inspectors.csv", engine)
     reports["assignments"] = import_assignments(out / "people" / "assignments.csv", engine)
     reports["departments"] = _load_departments(engine, out / "people" / "departments.csv")
-    reports["cases"] = import_cases(out / "cases" / "cases.csv", engine)
+    reports["cases"] = import_cases(out / "cases" / "cases.csv", engine, time_window=_demo_window(out))
     reports["events"] = _load_events(engine, out / "cases" / "case_events.parquet")
+    # --- base map (H5): the demo city's streets and river, drawn under every map ---
+    from cases.basemap import import_basemap
+
+    reports["basemap_streets"] = import_basemap(out / "geo" / "streets.parquet", engine, kind="street")
+    reports["basemap_water"] = import_basemap(out / "geo" / "river.geojson", engine, kind="water")
+    # --- end base map ---
     reports["users"] = _demo_users(engine, out, users_file) if users_file is not None else {}
     return reports
 
@@ -132,3 +144,17 @@ def _demo_users(engine: Engine, out: Path, users_file: Path) -> dict[str, str]:
             for username, password in created.items():
                 fh.write(f"{username} {password}\n")
     return created
+
+
+def _demo_window(out: Path) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """A plausibility window covering the simulated days (``truth/config.json``): from the day before the
+    first to 30 days after the last (or tomorrow, whichever is later); None (the default) without it."""
+    import json
+
+    path = out / "truth" / "config.json"
+    if not path.is_file():
+        return None
+    config = json.loads(path.read_text(encoding="utf-8"))
+    start = pd.Timestamp(config["start"], tz="UTC") - pd.Timedelta(days=1)
+    end = start + pd.Timedelta(days=int(config["days"]) + 31)
+    return start, max(end, pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1))

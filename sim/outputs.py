@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from sim import _h3
+from sim.addresses import write_addresses
 from sim.city import CASE_COLUMNS, DemoCity
 from sim.hotspots import hotspot_tables
 from sim.intensity import episode_tables, weekly_truth
@@ -40,6 +41,7 @@ def write_all(city: DemoCity, out: Path) -> None:
     _people(city, out / "people")
     _cases(city, out / "cases")
     _truth(city, out / "truth")
+    write_addresses(city.geography, out / "geo" / "addresses.csv")  # the address / POI table (sim.addresses)
     write_manifest(out, known=city.tracks.sha256)
 
 

@@ -23,6 +23,7 @@ from sim.intensity import build_intensity
 from sim.lifecycle import case_events, period_end, rates, simulate_lifecycle
 from sim.outputs import write_all
 from sim.people import People, build_people
+from sim.present import plant_present
 from sim.routes import build_routes
 from sim.tracks import TrackResult, simulate_tracks
 
@@ -65,6 +66,9 @@ def simulate(cfg: DemoConfig, out_dir: Path | None = None) -> DemoCity:
         "_first_resolved_at",
     ):
         cases[col] = cases[col].dt.floor("s")
+    # public reports of problems near the end may fall after it: they belong to no simulated day
+    cases = cases[cases["reported_at"] < period_end(cfg)].reset_index(drop=True)
+    cases = plant_present(cases, cfg, own_cells(people, geo))
     events = case_events(cases)
     lap("cases+lifecycle")
     city = DemoCity(
@@ -84,6 +88,11 @@ def simulate(cfg: DemoConfig, out_dir: Path | None = None) -> DemoCity:
         write_all(city, out_dir)
         lap("write")
     return city
+
+
+def own_cells(people: People, geo: Geography) -> np.ndarray:
+    """The cells of the first inspector's beat (the demo inspector's account is bound to them)."""
+    return geo.cells["cell"].to_numpy()[people.beat == 0].astype(np.int64)
 
 
 def assemble_cases(

@@ -22,6 +22,8 @@ import click
 from app.commands._common import exit_on
 
 OUT_SUFFIXES = (".csv", ".geojson", ".parquet", ".html")
+#: ``--target`` choices (:data:`analytics.exposure.TARGETS`, spelled out to keep the CLI's start light).
+TARGET_CHOICES = ("reported", "citizen", "estimated")
 
 
 class AnalysisError(Exception):
@@ -176,6 +178,18 @@ def source_options() -> list[Callable[[Callable[..., None]], Callable[..., None]
     ]
 
 
+def target_option() -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--target``: what an analysis counts (issue #24), shared with the forecast commands."""
+    return click.option(
+        "--target",
+        type=click.Choice(TARGET_CHOICES),
+        default=None,
+        help="What is counted: reported (every case, patrol finds included; the default), citizen (patrol "
+        "finds left out) or estimated (citizen reports and patrol finds per patrol-hour of presence from the "
+        "tracks: docs/concepts/exposure.md).",
+    )
+
+
 def _analysis_options(func: Callable[..., None]) -> Callable[..., None]:
     """The options every analytics command shares."""
     options = [
@@ -239,7 +253,9 @@ def write_cells(
     out.parent.mkdir(parents=True, exist_ok=True)
     suffix = out.suffix.lower()
     if suffix == ".csv":
-        frame.drop(columns="cell").to_csv(out, index=False)
+        from cases.csv_safe import write_csv
+
+        write_csv(frame.drop(columns="cell"), out)
         click.echo(f"wrote {len(frame):,} cells to {out}")
         return
     polygons = cells_to_polygons(frame["cell"].to_numpy()).set_index("cell").geometry
@@ -280,6 +296,7 @@ def _html(cells, colour: Callable[[Any], Any], tooltip: dict[str, str], name: st
 
 @click.command(name="hotspots")
 @_analysis_options
+@target_option()
 @click.option(
     "--areas",
     "areas_out",
@@ -309,7 +326,9 @@ def hotspots_cmd(**opts: Any) -> None:
     from app.palette import GI_CLASS_COLOURS
     from services.analysis import HotspotRequest, hotspots
 
-    request = HotspotRequest(filters_from(opts), k=opts["k"], min_area_cells=opts["min_area_cells"])
+    request = HotspotRequest(
+        filters_from(opts), k=opts["k"], min_area_cells=opts["min_area_cells"], target=opts["target"]
+    )
     with service_context(opts) as ctx:
         result = hotspots(ctx, request)
         tiles = opts["tiles"] or ctx.config.tiles
@@ -325,7 +344,9 @@ def hotspots_cmd(**opts: Any) -> None:
         )
     if opts["areas_out"] is not None:
         opts["areas_out"].parent.mkdir(parents=True, exist_ok=True)
-        result.areas_frame().to_csv(opts["areas_out"], index=False)
+        from cases.csv_safe import write_csv
+
+        write_csv(result.areas_frame(), opts["areas_out"])
         click.echo(f"wrote {len(areas):,} areas to {opts['areas_out']}")
     write_cells(
         result.to_frame(),

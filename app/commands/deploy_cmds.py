@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from app.commands._common import exit_on
+from cases.csv_safe import write_csv
 from services.errors import ServiceError
 
 CITY_OPTION = click.option(
@@ -146,6 +147,13 @@ def write_html(m: Any, out: Path) -> None:
     "--time-limit", type=click.FloatRange(min=0.01), default=1.0, show_default=True, help="Solver seconds."
 )
 @TILES_OPTION
+@click.option(
+    "--gpx-crs",
+    type=click.Choice(["wgs84", "gcj02"]),
+    default="wgs84",
+    show_default=True,
+    help="Coordinates of a .gpx: wgs84 (GPS devices) or gcj02 (Chinese map apps: Gaode, Tencent).",
+)
 @exit_on(DeployError, ServiceError)
 def route_cmd(**opts: Any) -> None:
     """Suggest today's route for an inspector: the stops worth most within the shift, with reasons.
@@ -173,12 +181,13 @@ def route_cmd(**opts: Any) -> None:
     result = route(ctx, request)
     if suffix == ".html":
         from app.patrol_maps import route_map
+        from services.basemap import geography_or_none
 
-        write_html(
-            route_map(result.route, tiles=opts["tiles"] or ctx.config.tiles, timezone=ctx.timezone), out
-        )
+        tiles = opts["tiles"] or ctx.config.tiles
+        geography = geography_or_none(ctx)  # the city's outlines and streets, when the store has them
+        write_html(route_map(result.route, tiles=tiles, timezone=ctx.timezone, geography=geography), out)
     else:
-        result.write(out)
+        result.write(out, gpx_crs=opts["gpx_crs"])
     t = result.totals
     click.echo(
         f"{t['n_stops']} of {t['n_candidates']} cells, value {t['value']:.2f} of {t['value_available']:.2f}, "
@@ -247,7 +256,7 @@ def beats_cmd(**opts: Any) -> None:
     )
     frame = plan.to_frame()
     if suffix == ".csv":
-        frame.to_csv(out, index=False)
+        write_csv(frame, out)
     elif suffix == ".html":
         tooltip = {"h3": "H3", "beat": "beat", "workload_min": "min/week"}
         from app.patrol_maps import beats_map
@@ -300,9 +309,9 @@ def staffing_cmd(**opts: Any) -> None:
         minutes_per_case=opts["minutes_per_case"], utilisation=opts["utilisation"], city_dir=opts["city_dir"],
     )  # fmt: skip
     result = staffing(command_context(opts["city_dir"]), request)
-    result.to_frame().to_csv(out, index=False)
+    write_csv(result.to_frame(), out)
     side = out.with_name(out.stem + "-what-if.csv")
-    result.what_if.to_csv(side, index=False)
+    write_csv(result.what_if, side)
     click.echo(result.per_shift.to_string(index=False))
     click.echo(
         f"roster needed: {result.roster} inspectors (each working every shift); "

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from app.commands._common import exit_on
+from cases.csv_safe import write_csv
 from services.errors import ServiceError
 
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -104,7 +105,7 @@ def effectiveness_cmd(
     table = result.to_frame()
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".csv":
-        table.to_csv(out, index=False)
+        write_csv(table, out)
     else:
         table.to_parquet(out, index=False)
     n = result.n_cases
@@ -135,7 +136,7 @@ def _write_gap(gap: Any, path: Path, tiles: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        gap.drop(columns="geometry").to_csv(path, index=False)
+        write_csv(gap.drop(columns="geometry"), path)
     elif suffix == ".parquet":
         gap.to_parquet(path)
     elif suffix == ".geojson":

@@ -21,6 +21,7 @@ from app.commands.analytics_cmds import (
     guard,
     service_context,
     source_options,
+    target_option,
     write_cells,
 )
 
@@ -28,6 +29,7 @@ from app.commands.analytics_cmds import (
 def _options(func: Callable[..., None]) -> Callable[..., None]:
     options = [
         *source_options(),
+        target_option(),
         click.option(
             "--k",
             type=click.IntRange(min=0),
@@ -104,6 +106,7 @@ def backtest_cmd(**opts: Any) -> None:
         horizon=opts["horizon"],
         as_of=opts["as_of"].date() if opts["as_of"] else None,
         k=opts["k"],
+        target=opts["target"],
     )
     with service_context(opts) as ctx:
         result = backtest(ctx, request)
@@ -111,7 +114,9 @@ def backtest_cmd(**opts: Any) -> None:
     table = result.to_frame()
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".csv":
-        table.to_csv(out, index=False)
+        from cases.csv_safe import write_csv
+
+        write_csv(table, out)
     else:
         table.to_parquet(out, index=False)
     n_models = len(result.models)
@@ -121,7 +126,9 @@ def backtest_cmd(**opts: Any) -> None:
     shown += [c for c in ("pai_5_vs_best_baseline", "origins_beating_best_baseline") if c in summary]
     click.echo(summary[shown].round(3).to_string(index=False))
     plot = opts["plot"] or out.with_name(f"{out.stem}_curve.svg")
-    result.curve.to_csv(plot.with_suffix(".csv"), index=False)
+    from cases.csv_safe import write_csv
+
+    write_csv(result.curve, plot.with_suffix(".csv"))
     write_curve_svg(result.curve, plot.with_suffix(".svg"), title=f"hit rate vs area, res {result.res}")
     click.echo(f"wrote the hit-rate curve to {plot.with_suffix('.svg')} and {plot.with_suffix('.csv')}")
 
@@ -158,6 +165,7 @@ def forecast_cmd(**opts: Any) -> None:
         horizon=opts["horizon"],
         as_of=opts["as_of"].date() if opts["as_of"] else None,
         k=opts["k"],
+        target=opts["target"],
     )
     with service_context(opts) as ctx:
         result = forecast(ctx, request)
@@ -165,7 +173,7 @@ def forecast_cmd(**opts: Any) -> None:
     echo_study(result)
     frame = result.to_frame()
     click.echo(
-        f"forecast of {result.period} with {result.model}: "
+        f"forecast of {result.period} with {result.model} (target {result.target}): "
         f"{frame['expected'].sum():,.1f} expected case(s) over {len(frame):,} cells"
     )
     write_cells(

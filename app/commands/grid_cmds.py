@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from cases.csv_safe import write_csv
+
 
 @click.group(name="grid")
 def grid_group() -> None:
@@ -80,7 +82,7 @@ def grid_build_cmd(areas_file: Path, level: str, res: int, rule: str, crs: str, 
         frame = pd.DataFrame(cells).assign(
             h3=cells_to_strings(cells["cell"].to_numpy()), geometry=cells.geometry.to_wkt()
         )
-        frame.to_csv(out, index=False)
+        write_csv(frame, out)
     else:
         cells.assign(h3=cells_to_strings(cells["cell"].to_numpy())).to_file(out, driver="GeoJSON")
     area_km2 = float((cells["area_m2"] * cells["share"]).sum()) / 1e6

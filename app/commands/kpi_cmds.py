@@ -83,6 +83,7 @@ def kpi_cmd(**opts: Any) -> None:
 
     Example: gridpatrol kpi --by department --from 2025-01-01 --to 2025-01-31 --out january.csv
     """
+    from cases.csv_safe import write_csv
     from grid.config import ConfigError
     from services.errors import ServiceError
 
@@ -106,7 +107,7 @@ def kpi_cmd(**opts: Any) -> None:
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".csv":
-        table.to_csv(out, index=False)
+        write_csv(table, out)
     else:
         table.to_parquet(out, index=False)
     click.echo(f"wrote {len(table):,} {opts['by']} row(s) to {out}")

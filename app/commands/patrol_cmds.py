@@ -14,9 +14,8 @@ from typing import Any
 import click
 
 from app.commands._common import exit_on
+from cases.csv_safe import write_csv
 from services.errors import ServiceError
-
-CRS_CHOICE = click.Choice(["wgs84", "gcj02", "bd09"])
 
 
 @click.command(name="tracks")
@@ -30,7 +29,12 @@ CRS_CHOICE = click.Choice(["wgs84", "gcj02", "bd09"])
     default=None,
     help="Track mapping TOML ([columns] inspector_id, ts, lat, lon, accuracy_m; [options]).",
 )
-@click.option("--crs", type=CRS_CHOICE, default=None, help="Coordinate system of the file (default wgs84).")
+@click.option(
+    "--crs",
+    default=None,
+    help="Coordinate system of the file: wgs84 (default), gcj02, bd09, an EPSG code (EPSG:4528) or a PROJ "
+    "string; in a projected one lat/lon (or y/x) are northing/easting.",
+)
 def import_tracks(
     files: tuple[Path, ...], inspector: str | None, mapping: Path | None, crs: str | None
 ) -> None:
@@ -61,7 +65,7 @@ def import_tracks(
         if len(problems):
             out = data_dir() / "quarantine" / f"{file.name}.tracks.quarantine.csv"
             out.parent.mkdir(parents=True, exist_ok=True)
-            problems.to_csv(out, index=False)
+            write_csv(problems, out)
             click.echo(f"{len(problems)} unusable point(s) written to {out}", err=True)
         click.echo(
             f"{file}: read {len(points) + len(problems):,}, stored {report.added:,} new, "
@@ -100,7 +104,7 @@ def _write_cells(frame: Any, out: Path, suffix: str, html: Any) -> None:
     from grid.cells import with_cell_polygons
 
     if suffix == ".csv":
-        frame.to_csv(out, index=False)
+        write_csv(frame, out)
     elif suffix == ".parquet":
         with_cell_polygons(frame).to_parquet(out)
     else:
@@ -176,7 +180,7 @@ def coverage_cmd(
     if by == "inspector":
         kpis = result.to_frame("kpis")
         if suffix == ".csv":
-            kpis.to_csv(out, index=False)
+            write_csv(kpis, out)
         else:
             kpis.to_parquet(out, index=False)
         click.echo(f"wrote {len(kpis):,} inspector rows to {out}")

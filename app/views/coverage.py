@@ -2,8 +2,9 @@
 
 Parses the widgets into a :class:`services.coverage.CoverageRequest` and an
 :class:`~services.coverage.EffectivenessRequest`, calls the two services and draws their results
-(:mod:`app.patrol_maps`); the defaults (days without a visit, the forecast model, the zone) are the city
-configuration's.
+(:mod:`app.patrol_maps`). The default week is read from ``gridpatrol refresh``'s cache; other choices are
+computed with a progress bar (:mod:`app.progress_widgets`). The defaults (days without a visit, the
+forecast model, the zone) are the city configuration's.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from app.cell_maps import downloads, show_map
 from app.context import require_role, service_context
 from app.i18n import t, word, worded
 from app.patrol_maps import with_polygons
-from app.patrol_widgets import cached_map, message, run, run_or_stop
+from app.patrol_widgets import cached_map, message
+from app.progress_widgets import run_or_stop, run_with_progress
+from app.safe_text import safe_t
 from app.tables import percent, show_table
+from cases.csv_safe import csv_bytes
 from services.coverage import (
     CoverageRequest,
     EffectivenessRequest,
@@ -42,7 +46,7 @@ left, middle, right = st.columns(3)
 chosen = left.date_input(
     t("date_range"), value=(max(first, last - dt.timedelta(days=6)), last), min_value=first, max_value=last
 )
-left.caption(t("data_end", last=last))
+left.caption(safe_t("data_end", last=last))
 start, end = (chosen[0], chosen[-1]) if isinstance(chosen, tuple | list) and chosen else (first, last)
 per = worded(lambda f: t("day" if f == "D" else "week"))
 freq = middle.radio(t("frequency"), ["D", "W"], format_func=per)
@@ -50,8 +54,7 @@ never_days = right.number_input(
     t("not_patrolled_days"), min_value=1, max_value=60, value=ctx.config.patrol.never_visited_days, step=1
 )
 
-with st.spinner(t("coverage")):
-    report = run_or_stop(coverage_report, CoverageRequest(start, end, freq=freq, never_days=int(never_days)))
+report = run_or_stop(coverage_report, CoverageRequest(start, end, freq=freq, never_days=int(never_days)))
 kpis, neglect = report.kpis, report.neglect
 if neglect.empty:
     st.info(t("no_assignments"))
@@ -67,7 +70,7 @@ st.subheader(t("coverage_by_inspector"))
 chart = per_inspector.rename(columns={"inspector_id": t("inspector"), "coverage_share": t("coverage")})
 st.bar_chart(chart, x=t("inspector"), y=t("coverage"), height=240)
 show_table(kpis, timezone=ctx.timezone)
-st.download_button("CSV", kpis.to_csv(index=False).encode("utf-8-sig"), "coverage.csv", "text/csv")
+st.download_button("CSV", csv_bytes(kpis), "coverage.csv", "text/csv")
 
 st.subheader(t("neglected_map"))
 tooltip = {
@@ -89,8 +92,7 @@ downloads(table, with_polygons(plain), lambda: m, "neglected_cells")
 st.subheader(t("effectiveness"))
 st.caption(t("effectiveness_help"))
 try:
-    with st.spinner(t("effectiveness")):
-        result = run(effectiveness, EffectivenessRequest(start, end))
+    result = run_with_progress(effectiveness, EffectivenessRequest(start, end))
 except ServiceError as exc:  # no case in the range …: say it, no traceback
     st.info(message(exc))
     st.stop()
@@ -99,7 +101,7 @@ if not result.tracks_found:
 effect, gap = result.table, result.gap.drop(columns="geometry")
 show_table(effect, timezone=ctx.timezone)
 st.download_button(
-    "CSV", effect.to_csv(index=False).encode("utf-8-sig"), "effectiveness.csv", "text/csv", key="eff-csv"
+    "CSV", csv_bytes(effect), "effectiveness.csv", "text/csv", key="eff-csv"
 )
 st.subheader(t("allocation_gap"))
 st.caption(t("allocation_gap_help", source=word(result.expected_source)))

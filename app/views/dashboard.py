@@ -14,7 +14,9 @@ import streamlit as st
 
 from app.context import db_key, require_role, service_context
 from app.i18n import error_text, t
+from app.safe_text import safe_t
 from app.tables import percent, show_table
+from cases.csv_safe import csv_bytes
 from services.errors import ServiceError
 from services.kpi import TILES, DashboardRequest, DashboardResult, dashboard, filed_range
 
@@ -43,7 +45,7 @@ first, last = span
 chosen = st.date_input(
     t("filed_range"), value=(max(first, last - dt.timedelta(days=89)), last), min_value=first, max_value=last
 )
-st.caption(t("data_end", last=last))
+st.caption(safe_t("data_end", last=last))
 start, end = (chosen[0], chosen[-1]) if isinstance(chosen, tuple | list) and chosen else (first, last)
 try:
     with st.spinner(t("dashboard")):
@@ -65,7 +67,7 @@ st.line_chart(trend, height=260)
 st.subheader(t("department_ranking"))
 ranking = result.departments.to_frame()
 show_table(ranking)
-st.download_button("CSV", ranking.to_csv(index=False).encode("utf-8-sig"), "departments.csv", "text/csv")
+st.download_button("CSV", csv_bytes(ranking), "departments.csv", "text/csv")
 
 st.subheader(t("by_district"))
 if result.districts is not None:

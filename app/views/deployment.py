@@ -14,6 +14,7 @@ from app.context import require_role
 from app.i18n import t
 from app.patrol_widgets import cached_map, run_or_stop
 from app.tables import column_label, percent, show_table
+from cases.csv_safe import csv_bytes
 from services.deployment import BeatsRequest, StaffingRequest, beats_plan, staffing
 
 require_role("manager", "admin")
@@ -40,7 +41,7 @@ show_table(beats)
 cells = plan.to_frame()
 with st.expander(t("beat_cells")):
     show_table(cells)
-st.download_button("CSV", cells.to_csv(index=False).encode("utf-8-sig"), "beats.csv", "text/csv")
+st.download_button("CSV", csv_bytes(cells), "beats.csv", "text/csv")
 
 st.subheader(t("staffing"))
 n_now = right.number_input(

@@ -2,7 +2,8 @@
 
 The same service as ``gridpatrol forecast``: the model choices and the default (the city's configured
 model) come from :func:`services.forecasting.forecast_models`; the learned models and ``auto`` (which
-backtests every model on the city's own history and keeps the best PAI at 5 % area) take minutes. The
+backtests every model on the city's own history and keeps the best PAI at 5 % area) take minutes, so
+``gridpatrol refresh`` precomputes them for the default filters; other choices show a progress bar. The
 forecast is made as of the end of the chosen date range, so later cases are never used. Click a cell (or
 pick it) for its history and cases.
 """
@@ -23,9 +24,10 @@ from app.planner_widgets import (
     filter_bar,
     options_or_stop,
     run,
-    run_or_stop,
     study_caption,
+    target_select,
 )
+from app.progress_widgets import run_or_stop
 from app.tables import show_table
 from services.forecasting import FAST_MODELS, ForecastRequest, forecast, forecast_models
 
@@ -59,11 +61,11 @@ model = left.selectbox(
     t("model"), list(choices), index=list(choices).index(default_model), format_func=worded()
 )
 if model not in FAST_MODELS:
-    left.caption(t("slow_model"))
+    left.caption(f"{t('slow_model')} {t('precomputed_note')}")
 horizon = middle.selectbox(t("horizon"), [1, 2, 3, 4])
 top = right.number_input(t("top_cells"), min_value=10, max_value=5000, value=200, step=10)
-with st.spinner(t("forecasting")):
-    result = run_or_stop(forecast, ForecastRequest(filters, model=model, horizon=int(horizon)))
+target = target_select(middle, key="forecast_target")
+result = run_or_stop(forecast, ForecastRequest(filters, model=model, horizon=int(horizon), target=target))
 
 table = result.to_frame()
 row = st.columns(3)

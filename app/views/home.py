@@ -8,6 +8,7 @@ import streamlit as st
 
 from app.context import current_user, db_key, service_context
 from app.i18n import TABLE_LABELS, label, t
+from app.safe_text import md
 from app.tables import show_table
 from services.imports import StoreStatus, store_status
 from services.kpi import KPI_ROLES, RecentCases, recent_cases
@@ -30,7 +31,9 @@ def _recent(key: str, timezone: str) -> RecentCases:
 
 def _city_overview() -> None:
     """Where the last week's cases are (a cell map) and the cases per day of the last four weeks."""
+    from app.charts import show_time_bars
     from app.hexmap import cell_deck
+    from app.map_layers import show_legend
     from app.maps import sequential_fill
     from grid.cells import cells_to_strings
 
@@ -45,9 +48,11 @@ def _city_overview() -> None:
         tiles = st.session_state.get("tiles", "osm")
         tooltip = {"h3": "H3", "count": t("cases")}
         deck = cell_deck(cells, fill=sequential_fill(cells["count"]), tooltip=tooltip, tiles=tiles)
-        left.pydeck_chart(deck, height=360, use_container_width=True)
-    chart = daily.rename(columns={"day": t("date"), "count": t("cases")})
-    right.bar_chart(chart, x=t("date"), y=t("cases"), height=360)
+        with left:  # the map and its legend (the cells' scale, the city's geography)
+            st.pydeck_chart(deck, height=360, width="stretch")
+            show_legend(getattr(deck, "legend", None) or [])
+    with right:  # dates in the page's language
+        show_time_bars(daily, "day", "count", x_title=t("date"), y_title=t("cases"), height=360)
 
 
 st.title(t("app_title"))
@@ -67,4 +72,4 @@ if status.imports.empty:
     st.info(t("no_imports"))
 else:
     show_table(status.imports, timezone=service_context().timezone)
-st.caption(f"{t('database')}: {service_context().engine.url.render_as_string(hide_password=True)}")
+st.caption(f"{t('database')}: {md(service_context().engine.url.render_as_string(hide_password=True))}")

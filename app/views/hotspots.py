@@ -15,7 +15,14 @@ from app.cell_maps import class_overview, downloads, html_cells_map, show_class_
 from app.context import require_role
 from app.i18n import t
 from app.maps import GI_CLASS_COLOURS, cells_layer
-from app.planner_widgets import cell_history_panel, filter_bar, options_or_stop, run_or_stop, study_caption
+from app.planner_widgets import (
+    cell_history_panel,
+    filter_bar,
+    options_or_stop,
+    run_or_stop,
+    study_caption,
+    target_select,
+)
 from app.tables import metric_label, show_table
 from services.analysis import HotspotRequest, hotspots
 
@@ -42,8 +49,10 @@ st.title(t("hotspots"))
 options = options_or_stop()
 filters = filter_bar(options)
 rings = sorted({1, 2, 3, options.hotspot_k})
-k = st.columns(3)[0].selectbox(t("rings"), rings, index=rings.index(options.hotspot_k))
-result = run_or_stop(hotspots, HotspotRequest(filters, k=int(k)))
+ring_column, target_column, _ = st.columns(3)
+k = ring_column.selectbox(t("rings"), rings, index=rings.index(options.hotspot_k))
+target = target_select(target_column, key="hotspots_target")
+result = run_or_stop(hotspots, HotspotRequest(filters, k=int(k), target=target))
 
 for column, (name, count) in zip(
     st.columns(len(GI_CLASS_COLOURS)), result.class_counts().items(), strict=True

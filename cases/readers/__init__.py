@@ -7,10 +7,14 @@ dtype, the 1-based ``line`` of each row in the file (CSV: the header is line 1 a
 counting the physical lines of quoted multi-line values; xlsx: the sheet row number; JSON: the array index +
 1) and, for CSV, the malformed rows (wrong number of fields) that could not be parsed into columns.
 
-Text encoding (CSV and JSON): a byte-order mark decides; otherwise the whole file is decoded strictly as
-UTF-8, else as GB18030 (a superset of GBK, Excel's default on Chinese Windows), else as charset-normalizer's
-best guess, which must also decode the whole file strictly. A caller-given encoding wins. Text is never
-decoded with replacement characters: a file no encoding can decode raises :class:`ImportReadError`.
+Text encoding (CSV and JSON): a caller-given encoding wins, then a byte-order mark; otherwise the whole file
+is decoded strictly as UTF-8, else as GB18030 (a superset of GBK, Excel's default on Chinese Windows); a
+file that no candidate decodes as a whole is decoded line by line, and lines no candidate decodes are
+quarantined (:mod:`cases.readers._encoding`). Text is never decoded with replacement characters.
+
+CSV records are checked against a strict parser first (:mod:`cases.readers._quotes`): a line that opens a
+quoted value never properly closed is quarantined (``unterminated_quote``) instead of swallowing the rows
+after it, and reading resumes on the next line.
 """
 
 from __future__ import annotations
@@ -70,14 +74,28 @@ def open_table(
     if head.startswith(_ZIP_MAGIC):
         return open_xlsx(path, sheet)
     compression = "gzip" if head.startswith(_GZIP_MAGIC) else None
-    sha256, used, lines = detect_encoding(path, compression, encoding)
-    first = first_text(path, compression, used)
+    found = detect_encoding(path, compression, encoding)
+    used, sha256, lines = found.encoding, found.sha256, found.lines
+    first = first_text(path, compression, used, found.per_line)
     if first.lstrip().startswith(("[", "{")):
         columns = tuple(read_json(path, compression, used).columns)
         return TableSource(path, "json", compression, used, None, None, sha256, columns, 1, lines)
     delimiter = delimiter or sniff_delimiter(first)
     columns = csv_header(path, first, delimiter)
-    return TableSource(path, "csv", compression, used, delimiter, None, sha256, columns, 1, lines)
+    return TableSource(
+        path,
+        "csv",
+        compression,
+        used,
+        delimiter,
+        None,
+        sha256,
+        columns,
+        1,
+        lines,
+        found.per_line,
+        found.warnings,
+    )
 
 
 def iter_chunks(source: TableSource, *, chunksize: int = CHUNK_ROWS) -> Iterator[Chunk]:

@@ -31,8 +31,9 @@ class Chunk:
     line : numpy.ndarray of int64, shape (len(frame),)
         1-based line (CSV, JSON) or sheet row (xlsx) of each row.
     malformed : pandas.DataFrame
-        CSV rows with the wrong number of fields: columns ``line`` (int), ``raw`` (the row's text) and
-        ``detail``. Empty for other formats.
+        Rows that could not be split into columns: ``line`` (int), ``raw`` (the row's text), ``detail``
+        and ``reason`` (``malformed_row``: wrong number of fields; ``unterminated_quote``,
+        ``undecodable_row``: CSV; ``inexact_number``: xlsx).
     blank : int
         Number of all-empty rows dropped from this chunk.
     """
@@ -69,6 +70,11 @@ class TableSource:
     lines : int
         Physical lines of the text (CSV, JSON) or rows of the sheet (xlsx): an upper bound of the rows,
         known before reading them.
+    per_line : tuple of str
+        CSV whose whole text no single encoding decodes: the codecs tried line by line, in order (a line
+        none decodes is quarantined as ``undecodable_row``); empty when ``encoding`` decodes the whole file.
+    warnings : tuple of str
+        What the user should know about the file (e.g. a declared encoding that looks wrong).
     """
 
     path: Path
@@ -81,6 +87,8 @@ class TableSource:
     columns: tuple[str, ...]
     header_line: int = 1
     lines: int = 0
+    per_line: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def dedupe(names: list[str]) -> list[str]:
@@ -105,7 +113,9 @@ def finish_chunk(frame: pd.DataFrame, line: np.ndarray, malformed: pd.DataFrame 
         frame = frame.loc[~blank].reset_index(drop=True)
         line = line[~blank]
     if malformed is None:
-        malformed = pd.DataFrame({"line": np.array([], dtype=np.int64), "raw": [], "detail": []})
+        malformed = pd.DataFrame(
+            {"line": np.array([], dtype=np.int64), "raw": [], "detail": [], "reason": []}
+        )
     return Chunk(frame, np.asarray(line, dtype=np.int64), malformed, int(blank.sum()))
 
 

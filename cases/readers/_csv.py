@@ -15,11 +15,54 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from cases.readers._base import Chunk, ImportReadError, TableSource, dedupe, finish_chunk
+from cases.readers._encoding import _text_blocks, decode_lines
+from cases.readers._quotes import odd_quote_lines, unterminated_lines
+
+#: Bad physical lines found before Arrow reads the file: line → (reason, raw text, detail).
+BadLines = dict[int, tuple[str, str, str]]
 
 
 def _csv_stream(source_path: Path, compression: str | None) -> Any:
     raw = pa.OSFile(str(source_path), "rb")
     return pa.CompressedInputStream(raw, "gzip") if compression == "gzip" else raw
+
+
+def _repaired_input(source: TableSource) -> tuple[Any, str, BadLines]:
+    """The stream Arrow reads, its encoding and the lines it must not parse (see :mod:`._quotes`).
+
+    Undecodable lines (line-by-line decoding) and lines opening an unterminated quote are replaced by an
+    all-empty record, so every other line keeps its number; the caller turns them into malformed rows.
+    """
+    encoding = source.encoding or "utf-8"
+    bad: BadLines = {}
+    data: bytes | None = None
+    if source.per_line:
+        data, undecodable = decode_lines(source.path, source.compression, source.per_line)
+        encoding = "utf-8"
+        tried = ", ".join(source.per_line)
+        bad = {n: ("undecodable_row", raw, f"not decodable as {tried}") for n, raw in undecodable.items()}
+    if not encoding.replace("_", "-").startswith(("utf-16", "utf-32")):
+        odd = odd_quote_lines([data] if data is not None else _text_blocks(source.path, source.compression))
+        if odd:
+            data = data if data is not None else b"".join(_text_blocks(source.path, source.compression))
+            width = len(source.columns)
+            for n, raw in unterminated_lines(
+                data, odd, encoding=encoding, delimiter=source.delimiter or ",", width=width
+            ).items():
+                detail = (
+                    f"unterminated quoted field: the quote opened on line {n} is not closed before the "
+                    f"rows that follow; line {n} quarantined, reading resumed on line {n + 1}"
+                )
+                bad.setdefault(n, ("unterminated_quote", raw, detail))
+    if not bad:  # the file as stored (streamed, not held in memory) unless it was transcoded
+        stream = pa.BufferReader(data) if source.per_line else _csv_stream(source.path, source.compression)
+        return stream, encoding, bad
+    data = data if data is not None else b""
+    empty = ((source.delimiter or ",") * (len(source.columns) - 1)).encode(encoding)
+    lines = data.split(b"\n")
+    for n in bad:
+        lines[n - 1] = empty + (b"\r" if lines[n - 1].endswith(b"\r") else b"")
+    return pa.BufferReader(b"\n".join(lines)), encoding, bad
 
 
 def csv_header(path: Path, first: str, delimiter: str) -> tuple[str, ...]:
@@ -53,13 +96,17 @@ def csv_chunks(source: TableSource, chunksize: int) -> Iterator[Chunk]:
         invalid.append((row.number, row.text, row.expected_columns, row.actual_columns))
         return "skip"
 
+    if source.lines <= 1:  # the header alone, without a final newline: no rows
+        return
     names = list(source.columns)
     synthetic = [f"c{i}" for i in range(len(names))]
-    read_options = _csv_read_options(source.encoding or "utf-8", 1 << 22)
+    stream, encoding, bad = _repaired_input(source)
+    read_options = _csv_read_options(encoding, 1 << 22)
     read_options.column_names = synthetic
     read_options.skip_rows = 1  # the header; Arrow still counts it in record numbers
-    reader = pcsv.open_csv(
-        _csv_stream(source.path, source.compression),
+    reader = _open_csv(
+        source.path,
+        stream,
         read_options=read_options,
         parse_options=pcsv.ParseOptions(
             delimiter=source.delimiter or ",",
@@ -73,7 +120,7 @@ def csv_chunks(source: TableSource, chunksize: int) -> Iterator[Chunk]:
             quoted_strings_can_be_null=False,
         ),
     )
-    state = _LineState()
+    state = _LineState(bad)
     pending: list[pa.RecordBatch] = []
     rows = 0
     for batch in _read_batches(reader, source.path):
@@ -89,13 +136,21 @@ def csv_chunks(source: TableSource, chunksize: int) -> Iterator[Chunk]:
         yield state.chunk(table, invalid, final=True)
 
 
+def _open_csv(path: Path, stream: Any, **options: Any) -> Any:
+    try:
+        return pcsv.open_csv(stream, **options)
+    except (pa.ArrowInvalid, UnicodeDecodeError, OSError) as exc:
+        msg = f"{path}: cannot parse the CSV ({exc})"
+        raise ImportReadError(msg) from exc
+
+
 def _read_batches(reader: Any, path: Path) -> Iterator[pa.RecordBatch]:
     while True:
         try:
             batch = reader.read_next_batch()
         except StopIteration:
             return
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        except (pa.ArrowInvalid, UnicodeDecodeError, OSError) as exc:
             msg = f"{path}: cannot parse the CSV ({exc})"
             raise ImportReadError(msg) from exc
         yield batch
@@ -108,10 +163,12 @@ class _LineState:
     record spans ``1 + (newlines inside its quoted values)`` physical lines.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, bad: BadLines | None = None) -> None:
         self.next_record = 2  # record number of the next data row
         self.extra = 0  # newlines inside quoted values of all records before ``next_record``
         self.invalid_used = 0
+        self.bad = bad or {}
+        self.bad_lines = np.array(sorted(self.bad), dtype=np.int64)
 
     def chunk(
         self, table: pa.Table, invalid: list[tuple[int, str, int, int]], *, final: bool = False
@@ -144,10 +201,27 @@ class _LineState:
                 "line": lines[n:],
                 "raw": [r[1] for r in inv_used],
                 "detail": [f"expected {r[2]} fields, found {r[3]}" for r in inv_used],
+                "reason": "malformed_row",
             }
         )
+        data_lines = lines[:n]
+        if len(self.bad_lines):
+            replaced = np.isin(data_lines, self.bad_lines)
+            if replaced.any():
+                found = data_lines[replaced]
+                extra = pd.DataFrame(
+                    {
+                        "line": found,
+                        "raw": [self.bad[int(x)][1] for x in found],
+                        "detail": [self.bad[int(x)][2] for x in found],
+                        "reason": [self.bad[int(x)][0] for x in found],
+                    }
+                )
+                malformed = pd.concat([malformed, extra], ignore_index=True).sort_values("line")
+                table = table.filter(pa.array(~replaced))
+                data_lines = data_lines[~replaced]
         frame = table.to_pandas(types_mapper=_arrow_string_dtype)
-        return finish_chunk(frame, lines[:n], malformed)
+        return finish_chunk(frame, data_lines, malformed.reset_index(drop=True))
 
 
 def _arrow_string_dtype(arrow_type: pa.DataType) -> Any:

@@ -1,8 +1,18 @@
-"""Excel ``.xlsx`` via openpyxl (read-only, streaming): cells as the text a user sees, sheet row numbers."""
+"""Excel ``.xlsx`` via openpyxl (read-only, streaming): cells as the text a user sees, sheet row numbers.
+
+Every cell is read as text, ids and phones included: a whole number is written with all its digits
+(``13812345678``, ``320612202501021234`` when the cell holds the exact integer), never in exponent form.
+A cell holding a whole *floating-point* number beyond 2**53 (Excel keeps 15–17 significant digits, so an
+18-digit id typed as a number is already rounded, ``3.2061220250102e+17``) cannot be trusted as an id: its
+row is refused (``inexact_number``) rather than imported under a wrong id that might collide with another
+case's.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +23,8 @@ import pandas as pd
 from cases.readers._base import Chunk, ImportReadError, TableSource, dedupe, finish_chunk, sha256_of
 
 _XLSX_HEADER_SCAN_ROWS = 20
+#: Largest magnitude up to which every whole float64 is exact (2**53).
+_EXACT = float(2**53)
 
 
 def _load_workbook(path: Path) -> Any:
@@ -68,7 +80,7 @@ def _cell_text(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT:
         return str(int(value))
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
@@ -98,7 +110,36 @@ def xlsx_chunks(source: TableSource, chunksize: int) -> Iterator[Chunk]:
         workbook.close()
 
 
+def _inexact(value: Any) -> bool:
+    return isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) > _EXACT
+
+
 def _xlsx_chunk(rows: list[tuple[Any, ...]], first_row: int, columns: tuple[str, ...], width: int) -> Chunk:
-    text = [[_cell_text(v) for v in (tuple(row) + (None,) * width)[:width]] for row in rows]
+    cells = [(tuple(row) + (None,) * width)[:width] for row in rows]
+    line = np.arange(first_row, first_row + len(rows), dtype=np.int64)
+    refused = np.array([any(_inexact(v) for v in row) for row in cells], dtype=bool)
+    text = [[_cell_text(v) for v in row] for row in cells]
     frame = pd.DataFrame(text, columns=list(columns), dtype=object)
-    return finish_chunk(frame, np.arange(first_row, first_row + len(rows), dtype=np.int64))
+    malformed = None
+    if refused.any():
+        details = []
+        for row in (r for r, bad in zip(cells, refused, strict=True) if bad):
+            names = [f"{c} = {v!r}" for c, v in zip(columns, row, strict=True) if _inexact(v)]
+            details.append(
+                f"{', '.join(names)}: a whole number beyond 2**53 stored as a floating-point number has lost "
+                "digits (an id typed as a number?); format the column as text in Excel and export again"
+            )
+        raw = frame.loc[refused]
+        malformed = pd.DataFrame(
+            {
+                "line": line[refused],
+                "raw": [
+                    json.dumps(dict(zip(map(str, columns), r, strict=True)), ensure_ascii=False)
+                    for r in raw.to_numpy().tolist()
+                ],
+                "detail": details,
+                "reason": "inexact_number",
+            }
+        )
+        frame, line = frame.loc[~refused].reset_index(drop=True), line[~refused]
+    return finish_chunk(frame, line, malformed)

@@ -34,13 +34,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def api_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServiceContext]:
-    """A migrated SQLite store (``GRIDPATROL_DB_URL``) in its data folder, with the district and two
-    cases reported an hour ago (one closed-looking: cancelled)."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def api_store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ServiceContext]:
+    """A migrated store (``GRIDPATROL_DB_URL``) with its data folder, with the district and two cases
+    reported an hour ago (one closed-looking: cancelled): SQLite, and PostgreSQL from
+    ``GRIDPATROL_TEST_PG_URL`` (skipped without it, like ``tests/cases/test_repository.py``)."""
     folder = tmp_path / "data"
     folder.mkdir()
-    url = f"sqlite:///{folder / 'gridpatrol.db'}"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_engine").url.render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{folder / 'gridpatrol.db'}"
     monkeypatch.setenv("GRIDPATROL_DATA_DIR", str(folder))
     monkeypatch.setenv("GRIDPATROL_DB_URL", url)
     monkeypatch.delenv("GRIDPATROL_TIMEZONE", raising=False)

@@ -37,6 +37,17 @@ def _people(ctx: ServiceContext) -> None:
     create_user(ctx, CreateUser("op.li", "operator", PASSWORD))
 
 
+def _real_jpeg() -> bytes:
+    """A small real JPEG (photos are decoded by the service layer, not only sniffed)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 120, 40)).save(out, format="JPEG")
+    return out.getvalue()
+
+
 def _token(client: httpx.Client, username: str) -> dict[str, str]:
     response = client.post(f"{F1}/token", data={"username": username, "password": PASSWORD})
     assert response.status_code == 200, response.text
@@ -102,7 +113,7 @@ def test_an_inspector_acts_and_reports_only_in_their_cells(server: str, api_stor
     from cases.repository_people import case_events, case_record
 
     _people(api_store)
-    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+    jpeg = _real_jpeg()
     with httpx.Client(base_url=server) as client:
         auth = _token(client, "wang.yi")
         other = client.get(f"{F1}/tasks", params={"inspector_id": "NT0002"}, headers=auth)
@@ -118,16 +129,22 @@ def test_an_inspector_acts_and_reports_only_in_their_cells(server: str, api_stor
         assert done.status_code == 200, done.text
         assert done.json() == {"case_id": "NT0", "status": "verified"}
         found = client.post(
-            f"{F1}/reports", data={"lat": "32.01", "lon": "120.86", "category_code": "06010"}, headers=auth
+            f"{F1}/reports",
+            data={"lat": "32.01", "lon": "120.86", "category_code": "06010", "description": "井盖缺失"},
+            headers=auth,
         )
         assert found.status_code == 200, found.text
         elsewhere = client.post(
-            f"{F1}/reports", data={"lat": "32.035", "lon": "120.89", "category_code": "06010"}, headers=auth
+            f"{F1}/reports",
+            data={"lat": "32.035", "lon": "120.89", "category_code": "06010", "description": "x"},
+            headers=auth,
         )
         assert elsewhere.status_code in (400, 403)
     events = case_events(api_store.engine, "NT0")
     assert events["actor"].iloc[-1] == "NT0001"
-    assert "[photo: photos/NT0/" in events["note"].iloc[-1]
+    from services.photos import case_photos
+
+    assert len(case_photos(api_store, "NT0").photos) == 1  # the photo is kept with the case (services.photos)
     new = case_record(api_store.engine, found.json()["case_id"])
     assert (new["status"].iloc[0], new["reported_by"].iloc[0]) == ("verified", "NT0001")
 

@@ -48,17 +48,41 @@ def test_a_deactivated_user_is_signed_out_on_the_next_run(app_db: Engine, login)
     assert login("manager").metric
 
 
-def test_a_role_change_shows_the_new_roles_pages_on_the_next_run(app_db: Engine, login) -> None:
+def test_a_role_change_ends_the_session_and_the_new_login_shows_the_new_roles_pages(
+    app_db: Engine, login
+) -> None:
     at = login("planner")
     assert _pages(at) == {"hotspots"}
     change_role(_system(app_db), RoleChange(ROLE_USERS["planner"], "manager"))
     at.run()
     assert not at.exception
-    assert at.session_state["user"].role == "manager"
-    assert _pages(at) == {"dashboard", "hotspots"}
+    assert "user" not in at.session_state
+    assert at.warning[0].value == "您的角色或权限范围已变更，已退出登录，请重新登录。"
+    again = login("planner")
+    assert again.session_state["user"].role == "manager"
+    assert _pages(again) == {"dashboard", "hotspots"}
     change_role(_system(app_db), RoleChange(ROLE_USERS["planner"], "inspector", inspector_id="I001"))
-    at.run()
-    assert _pages(at) == {"my_grid"}
+    assert _pages(login("planner")) == {"my_grid"}
+
+
+def test_logout_revokes_the_server_side_session(app_db: Engine, login) -> None:
+    from services.sessions import SessionToken, resume_session
+
+    at = login("manager")
+    token = at.session_state["session_token"]
+    assert resume_session(_system(app_db), SessionToken(token)).reason == "ok"
+    next(b for b in at.sidebar.button if b.label == "退出登录").click().run()
+    assert not at.exception
+    assert "user" not in at.session_state
+    assert len(at.text_input) == 2
+    assert resume_session(_system(app_db), SessionToken(token)).reason == "revoked"
+
+
+def test_a_locked_account_gets_the_same_answer_as_a_wrong_password(app_db: Engine, login) -> None:
+    for _ in range(5):
+        assert login("manager", password="wrong-password-1").error[0].value == "用户名或密码错误。"
+    assert login("manager").error[0].value == "用户名或密码错误。"  # locked now: no other answer
+    assert login("nobody").error[0].value == "用户名或密码错误。"
 
 
 def test_an_idle_session_is_signed_out_with_a_message(

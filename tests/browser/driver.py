@@ -163,7 +163,9 @@ def login(
     browser.switch_to.window(browser.window_handles[-1])
     if timeline:
         browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TIMELINE_JS})
-    browser.delete_all_cookies()
+    # every cookie of every host (the session cookie of a previous login included): ``delete_all_cookies``
+    # only reaches the current page's host, and the fresh tab shows about:blank
+    browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
     browser.get(url)
     wait = WebDriverWait(browser, timeout)
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=password]")))

@@ -49,3 +49,14 @@ def test_city_table_needs_a_code_column(tmp_path: Path) -> None:
     bad.write_text("编号,名称\n1,x\n", encoding="utf-8")
     with pytest.raises(ImportReadError, match="needs a 'code' column"):
         load_categories(bad)
+
+
+def test_shipped_table_names_every_category_in_english() -> None:
+    table = load_categories()
+    for column in ("name_en", "class_name_en"):
+        assert table[column].notna().all()
+        assert (table[column].str.len() > 0).all()
+        assert not table[column].str.contains(r"[\u4e00-\u9fff]").any()
+    names = dict(zip(table["code"], table["name_en"], strict=True))
+    assert (names["06010"], names["09006"]) == ("Exposed rubbish", "Trading on the road")
+    assert (table.groupby("class_name_zh")["class_name_en"].nunique() == 1).all()

@@ -39,7 +39,7 @@ N_WRITERS = 20
 PER_WRITER = 500
 N_CASES = 40
 T0 = dt.datetime(2025, 3, 3, 1, 0, tzinfo=dt.UTC)
-_ENDING = ("check_pass", "close", "cancel")
+_ENDING = ("check_pass", "close", "cancel", "mediate")
 _READ = sa.select(Case.status, Case.version, Case.deadline_at).where(Case.case_id == sa.bindparam("case_id"))
 
 

@@ -38,7 +38,8 @@ def test_kpi_by_department_is_the_same_in_the_cli_the_page_and_the_service(
     start, end = span  # the page's default range for a city of less than 90 days
     service = kpi_table(ctx60, KpiRequest(by="department", start=start, end=end)).to_frame()
     assert len(service) > 1
-    assert service["score"].is_monotonic_decreasing
+    # cases waiting for dispatch (some returned by a department) have no department yet: no score, last
+    assert service["score"].dropna().is_monotonic_decreasing
 
     out = tmp_path / "kpi.parquet"
     args = ["kpi", "--by", "department", "--from", f"{start}", "--to", f"{end}", "--out", str(out)]

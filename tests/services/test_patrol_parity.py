@@ -69,11 +69,14 @@ def _table(at: AppTest, *columns: str) -> pd.DataFrame:
 
 
 def _plain(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
-    """Comparable values: text as objects (missing or empty: None), times in the city's zone, no index."""
+    """Comparable values: text as objects (missing or empty: None), times in the city's zone, no index;
+    infinite numbers as missing (a page shows them as missing, :func:`app.tables.displayable`)."""
     out = pd.DataFrame(frame).reset_index(drop=True).copy()
     for column in out.columns:
         values = out[column]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
+        if pd.api.types.is_float_dtype(values.dtype):
+            out[column] = values.where(~values.isin([np.inf, -np.inf]))
+        elif isinstance(values.dtype, pd.DatetimeTZDtype):
             out[column] = values.dt.tz_convert(tz)
         elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
             kept = values.notna().to_numpy() & (values.astype(object) != "").to_numpy()

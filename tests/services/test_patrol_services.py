@@ -45,6 +45,16 @@ def _last_day(ctx: ServiceContext) -> dt.date:
     return track_span(ctx)[1]
 
 
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(out, "PNG")
+    return out.getvalue()
+
+
 def test_beats_follow_the_configured_visit_targets(ctx60: ServiceContext) -> None:
     plan = beats_plan(ctx60, BeatsRequest(n_beats=4))
     patrol = ctx60.config.patrol
@@ -140,7 +150,8 @@ def test_field_actions_stay_inside_the_inspectors_cells(ctx60: ServiceContext) -
     job = own[own["status"] == "reported"].iloc[0]
     with pytest.raises(NotAllowedError):  # the administrator looks, the inspector acts
         record_action(_as(ctx60, "admin"), FieldActionRequest(job["case_id"], "verify", day=day))
-    status = record_action(mine, FieldActionRequest(job["case_id"], "verify", note="ok", photo=b"x", day=day))
+    png = _png()
+    status = record_action(mine, FieldActionRequest(job["case_id"], "verify", note="ok", photo=png, day=day))
     assert status == "verified"
     assert list((ctx60.data_dir / "photos").rglob("*.jpg"))
     assert case_access(mine, job["case_id"], day=day) == "verified"
@@ -149,5 +160,5 @@ def test_field_actions_stay_inside_the_inspectors_cells(ctx60: ServiceContext) -
     assert new_id.startswith("P")
     far = float(other.tasks["lat"].iloc[0]), float(other.tasks["lon"].iloc[0])
     with pytest.raises(ServiceError) as outside:
-        report_problem(mine, ReportRequest(*far, "0101", day=day))
+        report_problem(mine, ReportRequest(*far, "0101", description="far", day=day))
     assert "outside the cells assigned to NT0001" in str(outside.value)

@@ -74,9 +74,9 @@ def test_only_the_administrator_manages_users(ctx60: ServiceContext) -> None:
     assert own.value.code == "own_account"
     with pytest.raises(ServiceError) as bad:
         change_role(admin, RoleChange("ins1", "inspector"))  # an inspector account needs its inspector
-    assert bad.value.code == "user_error"
+    assert bad.value.code == "inspector_needed"
     with pytest.raises(ServiceError) as missing:
         deactivate_user(admin, UserRef("nobody"))
-    assert missing.value.code == "user_error"
+    assert missing.value.code == "no_such_user"
     with pytest.raises(ServiceError):
         create_user(admin, CreateUser("ins1", "planner", password=PASSWORD))  # exists already
