@@ -18,6 +18,7 @@ from app.geolocation import fix_of, position_button
 from app.i18n import error_text, label, t
 from app.labels import STATUS_LABELS
 from app.safe_text import safe_t
+from app.tables import category_names
 from services.context import ServiceContext
 from services.errors import ServiceError
 from services.field import ReportPreview, ReportRequest, preview_report, report_problem
@@ -70,14 +71,14 @@ def _category() -> Any:
     categories = category_table()
     standard = st.selectbox(t("standard"), sorted(categories["standard"].unique(), reverse=True))
     of_standard = categories[categories["standard"] == standard]
-    class_names = of_standard.drop_duplicates("class_code").set_index("class_code")["class_name_zh"]
+    classes = of_standard.drop_duplicates("class_code").set_index("class_code")
+    class_names = category_names(classes, "class_name")
     class_code = st.selectbox(
         t("category_class"), list(class_names.index), format_func=lambda c: f"{c} {class_names[c]}"
     )
     of_class = of_standard[of_standard["class_code"] == class_code].set_index("code")
-    code = st.selectbox(
-        t("category"), list(of_class.index), format_func=lambda c: f"{c} {of_class.loc[c, 'name_zh']}"
-    )
+    category = category_names(of_class)
+    code = st.selectbox(t("category"), list(of_class.index), format_func=lambda c: f"{c} {category[c]}")
     return of_class.loc[code].rename(code)
 
 

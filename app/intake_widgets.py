@@ -18,7 +18,7 @@ from app.cell_maps import show_map
 from app.i18n import error_text, t, word, worded
 from app.maps import base_map, display_crs
 from app.safe_text import safe_t
-from app.tables import show_table
+from app.tables import category_names, show_table
 from services.addresses import AddressQuery, lookup_address
 from services.context import ServiceContext
 from services.errors import ServiceError
@@ -143,12 +143,14 @@ def category_input(options: IntakeOptions) -> str | None:
             table["name_zh"].str.contains(query, regex=False, na=False)
             | table["code"].str.startswith(query)
             | table["class_name_zh"].str.contains(query, regex=False, na=False)
+            | category_names(table).str.contains(query, case=False, regex=False, na=False)
         )
         shown = table[hit]
     if shown.empty:
         st.warning(t("ix_no_category"))
         return None
-    names = dict(zip(shown["code"], shown["class_name_zh"] + " › " + shown["name_zh"], strict=True))
+    labels = category_names(shown, "class_name") + " › " + category_names(shown)
+    names = dict(zip(shown["code"], labels, strict=True))
     return st.selectbox(t("ix_category"), list(names), format_func=lambda c: names[c], key=_key("category"))
 
 

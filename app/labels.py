@@ -79,7 +79,7 @@ OTHER_LABELS: Words = {
     "case_hull": _w("案件周边", "Around the cases"),
     "history": _w("历史均值", "History"),
     "none": _w("无", "None"),
-    "(none)": _w("无", "None"),
+    "(none)": _w("（未指定）", "(unassigned)"),
 }
 #: Choices offered by the pages' widgets: forecast models, periods, import kinds, area levels, base maps.
 OPTION_LABELS: Words = {

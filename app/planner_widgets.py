@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from app.context import db_key, service_context
-from app.i18n import error_text, t, word, worded
+from app.i18n import error_text, language, t, word, worded
 from app.safe_text import safe_t
 from grid.cells import strings_to_cells
 from grid.config import CityConfig
@@ -65,13 +65,24 @@ def run_or_stop(service: Callable[..., Any], request: Any) -> Any:
         raise
 
 
+def _class_names(classes: dict[str, str]) -> dict[str, str]:
+    """The filter's category classes named in the page's language (the service names them in Chinese)."""
+    if language() != "en":
+        return classes
+    from services.study import category_table
+
+    english = category_table().drop_duplicates("class_code").set_index("class_code")["class_name_en"]
+    named = {code: english.get(code) for code in classes}
+    return {code: str(named[code]) if pd.notna(named[code]) else name for code, name in classes.items()}
+
+
 def filter_bar(options: PlannerOptions) -> AnalysisFilters:
     """Draw the filter widgets (three columns; defaults from the city configuration) and return the choice."""
     left, middle, right = st.columns(3)
     resolutions = list(options.resolutions)
     res = left.selectbox(t("resolution"), resolutions, index=resolutions.index(options.resolution))
     period = left.selectbox(t("period"), list(options.periods), format_func=worded())
-    classes = options.classes
+    classes = _class_names(options.classes)
     picked = middle.multiselect(
         t("category_class"), list(classes), format_func=lambda c: f"{c} {classes.get(c, '')}"
     )

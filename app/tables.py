@@ -58,6 +58,14 @@ def names() -> DisplayNames:
     return _names(db_key())
 
 
+def category_names(table: pd.DataFrame, level: str = "name") -> pd.Series:
+    """The ``name`` (or ``class_name``) of each row of a category table in the page's language: the
+    ``_en`` column in English mode (Chinese where it is empty), else the ``_zh`` one."""
+    chinese = table[f"{level}_zh"]
+    english = f"{level}_en"
+    return table[english].fillna(chinese) if language() == "en" and english in table else chinese
+
+
 def category_words(known: DisplayNames) -> Callable[[Any], str]:
     """A category (a code, or a name of the category table) in the page's language: its name (English
     in English mode, when the table has one), else the value itself."""
